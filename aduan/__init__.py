@@ -1,0 +1,1 @@
+"""aduan: command-line entry point (see aduan.cli)."""

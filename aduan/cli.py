@@ -1,0 +1,148 @@
+"""The `aduan` command line: train, predict, and the commands that later issues add.
+
+Every expected failure (bad file, bad config, missing model or data) ends with one readable line
+on stderr and a non-zero exit code; set ADUAN_DEBUG=1 to see the traceback instead.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from classifier.model import ModelNotFound, find_latest_model
+from classifier.predict import MAX_TEXT_CHARS, PREDICTION_COLUMNS, load_model
+from training.config import ConfigError, TrainingConfig
+from training.data_dir import DataDirNotFound, resolve_data_dir
+from training.readers import DataError, read_table, require_columns
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.toml"
+EXIT_USAGE = 2
+LOCATION_COLUMNS = ("alamat", "kecamatan", "kelurahan")
+
+log = logging.getLogger("aduan")
+
+
+class CliError(Exception):
+    """An error worded for the user; printed as one line."""
+
+
+def models_dir() -> Path:
+    return Path(os.environ.get("ADUAN_MODELS_DIR", "models"))
+
+
+def resolve_model(path: str | None) -> Path:
+    return Path(path) if path else find_latest_model(models_dir())
+
+
+def warn(message: str) -> None:
+    print(f"aduan: warning: {message}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------- train
+def cmd_train(args: argparse.Namespace) -> int:
+    from training.train import train
+
+    config = TrainingConfig.from_toml(args.config or DEFAULT_CONFIG)
+    data_dir = resolve_data_dir(args.data_dir)
+    out = args.output or os.environ.get("ADUAN_MODELS_DIR")
+    train(config, data_dir, Path(out) if out else None, log=lambda m: print(m, file=sys.stderr))
+    return 0
+
+
+# ---------------------------------------------------------------- predict
+def read_input_table(path: str, text_col: str) -> pd.DataFrame:
+    frame = read_table(path)
+    require_columns(frame, [text_col], path)
+    if frame.empty:
+        raise DataError(f"{path}: no rows")
+    return frame
+
+
+def write_table(frame: pd.DataFrame, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(frame.to_json(orient="records", lines=True, force_ascii=False))
+        return
+    suffix = Path(output).suffix.lower()
+    if suffix == ".csv":
+        frame.to_csv(output, index=False)
+    elif suffix in (".jsonl", ".json"):
+        frame.to_json(output, orient="records", lines=True, force_ascii=False)
+    else:
+        raise CliError(f"-o {output}: unsupported output type {suffix!r}; use .csv or .jsonl")
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    if args.output and Path(args.output).suffix.lower() not in (".csv", ".jsonl", ".json"):
+        raise CliError(f"-o {args.output}: unsupported output type; use .csv or .jsonl")
+    frame = read_input_table(args.input, args.text_col)
+    texts = frame[args.text_col].astype(str)
+    empty = int((texts.str.strip() == "").sum())
+    if empty:
+        warn(f"{empty} row(s) with an empty '{args.text_col}': predicted as needing review")
+    too_long = int((texts.str.len() > MAX_TEXT_CHARS).sum())
+    if too_long:
+        warn(f"{too_long} text(s) longer than {MAX_TEXT_CHARS} characters: only the start was used")
+    model = load_model(resolve_model(args.model))
+    location_cols = [c for c in LOCATION_COLUMNS if c in frame.columns]
+    records = [{"text": text, **dict(zip(location_cols, locations))}
+               for text, *locations in zip(texts, *(frame[c] for c in location_cols))]
+    predictions = model.predict(records)
+    rows = pd.DataFrame([p.to_row() for p in predictions], columns=PREDICTION_COLUMNS, index=frame.index)
+    clash = [c for c in PREDICTION_COLUMNS if c in frame.columns]
+    if clash:
+        warn(f"input column(s) {clash} are replaced by the prediction")
+        frame = frame.drop(columns=clash)
+    write_table(pd.concat([frame, rows], axis=1), args.output)
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aduan", description="Indonesian complaint triage")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train the models of a config (default: configs/default.toml)")
+    p.add_argument("--config", help="training config TOML")
+    p.add_argument("--data-dir", help="data directory (else $ADUAN_DATA_DIR, else ../shared/datasets)")
+    p.add_argument("--output", help="parent directory of the new model (default: the config's output_dir)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("predict", help="add topic, agency and urgency columns to a CSV/XLSX/JSONL file")
+    p.add_argument("input", help="CSV, XLSX or JSONL file with a text column")
+    p.add_argument("-o", "--output", help=".csv or .jsonl (default: JSONL on stdout)")
+    p.add_argument("--model", help="model directory (default: the latest under models/)")
+    p.add_argument("--text-col", default="text", help="name of the text column (default: text)")
+    p.set_defaults(func=cmd_predict)
+    return parser
+
+
+EXPECTED_ERRORS = (CliError, DataError, ConfigError, DataDirNotFound, ModelNotFound, FileNotFoundError,
+                   PermissionError, IsADirectoryError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except EXPECTED_ERRORS as exc:
+        if os.environ.get("ADUAN_DEBUG"):
+            raise
+        print(f"aduan: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the promise is one readable line, never a traceback
+        if os.environ.get("ADUAN_DEBUG"):
+            raise
+        print(f"aduan: error: {exc.__class__.__name__}: {exc} (set ADUAN_DEBUG=1 for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""aduan HTTP API."""

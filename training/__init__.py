@@ -1,0 +1,1 @@
+"""Building and evaluating aduan models."""

@@ -1,0 +1,36 @@
+"""Build the scikit-learn estimator of a task from its config."""
+from __future__ import annotations
+
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
+
+from training.config import FeatureConfig, ModelConfig
+
+# Normalized text is already tokenized: tokens are separated by single spaces.
+TOKEN_PATTERN = r"\S+"
+
+
+def build_features(cfg: FeatureConfig) -> FeatureUnion:
+    parts = [("word", TfidfVectorizer(token_pattern=TOKEN_PATTERN, lowercase=False, ngram_range=cfg.word_ngrams,
+                                      min_df=cfg.min_df, max_features=cfg.max_features,
+                                      sublinear_tf=cfg.sublinear_tf, dtype="float32"))]
+    if cfg.char_ngrams:
+        parts.append(("char", TfidfVectorizer(analyzer="char_wb", lowercase=False, ngram_range=cfg.char_ngrams,
+                                              min_df=cfg.min_df, max_features=cfg.max_features,
+                                              sublinear_tf=cfg.sublinear_tf, dtype="float32")))
+    return FeatureUnion(parts)
+
+
+def build_classifier(cfg: ModelConfig, seed: int):
+    if cfg.kind == "logreg":
+        return LogisticRegression(C=cfg.C, class_weight=cfg.class_weight, max_iter=2000, random_state=seed)
+    svc = LinearSVC(C=cfg.C, class_weight=cfg.class_weight, random_state=seed)
+    return CalibratedClassifierCV(svc, method=cfg.calibration, cv=cfg.calibration_folds, ensemble=False)
+
+
+def build_pipeline(features: FeatureConfig, model: ModelConfig, seed: int) -> Pipeline:
+    """TF-IDF features → calibrated linear classifier, over already-normalized text."""
+    return Pipeline([("features", build_features(features)), ("classifier", build_classifier(model, seed))])

@@ -1,0 +1,146 @@
+"""Train every task of a config, evaluate it on a held-out split and save a model bundle."""
+from __future__ import annotations
+
+import hashlib
+import platform
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import sklearn
+from sklearn.model_selection import train_test_split
+
+from classifier.lexicons import load_slang_lexicon, load_stopwords
+from classifier.model import ModelBundle
+from classifier.text import TextNormalizer
+from training.config import TaskConfig, TrainingConfig
+from training.evaluate import evaluate, markdown_report
+from training.pipeline import build_pipeline
+from training.readers import DataError, clean_labeled, read_table, require_columns
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class TaskData:
+    texts: list[str]
+    labels: list[str]
+    dates: pd.Series | None
+    summary: str
+    files: dict[str, str]  # relative path → sha256
+
+
+def load_task_data(task: TaskConfig, data_dir: Path) -> TaskData:
+    """Read and concatenate a task's sources into (text, label, date), then clean them."""
+    frames, files = [], {}
+    for source in task.sources:
+        path = data_dir / source.path
+        frame = read_table(path, header=source.header, delimiter=source.delimiter)
+        wanted = [source.text, source.label] + ([source.date] if source.date else [])
+        require_columns(frame, wanted, path)
+        part = pd.DataFrame({"text": frame[source.text], "label": frame[source.label].str.strip()})
+        if source.label_map:
+            part["label"] = part["label"].map(lambda v: source.label_map.get(v, ""))
+        part["date"] = pd.to_datetime(frame[source.date], errors="coerce") if source.date else pd.NaT
+        frames.append(part)
+        files[source.path] = sha256_file(path)
+    frame, report = clean_labeled(pd.concat(frames, ignore_index=True), "text", "label",
+                                  task.min_examples, task.rare_labels)
+    if frame.empty:
+        raise DataError(f"no usable rows for this task after cleaning ({report.summary()})")
+    dates = frame["date"] if frame["date"].notna().all() else None
+    return TaskData(frame["text"].tolist(), frame["label"].tolist(), dates, report.summary(), files)
+
+
+def split_indices(data: TaskData, task: TaskConfig, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """The latest ``valid_fraction`` by date when dates exist, else a stratified random split."""
+    n = len(data.texts)
+    if task.split.by_time and data.dates is not None:
+        order = np.argsort(data.dates.to_numpy(), kind="stable")
+        cut = int(round(n * (1 - task.split.valid_fraction)))
+        start = data.dates.iloc[order[cut]].date()
+        return order[:cut], order[cut:], f"time split, validation from {start}"
+    counts = Counter(data.labels)
+    stratify = data.labels if min(counts.values()) >= 2 else None
+    train_idx, valid_idx = train_test_split(np.arange(n), test_size=task.split.valid_fraction,
+                                            random_state=seed, stratify=stratify)
+    return train_idx, valid_idx, "stratified random split"
+
+
+def fit_task(task: TaskConfig, texts: list[str], labels: list[str], seed: int):
+    """Fit on labels that have enough rows for the calibration folds; the rest cannot be learned."""
+    counts = Counter(labels)
+    keep = [i for i, lab in enumerate(labels) if counts[lab] >= task.model.calibration_folds]
+    estimator = build_pipeline(task.features, task.model, seed)
+    estimator.fit([texts[i] for i in keep], [labels[i] for i in keep])
+    return estimator
+
+
+def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None,
+          log: Callable[[str], None] = print) -> Path:
+    """Train all tasks of ``config`` and write a model directory; return its path."""
+    started = time.perf_counter()
+    np.random.seed(config.seed)
+    normalizer = TextNormalizer(config.text, slang=load_slang_lexicon(data_dir), stopwords=load_stopwords(data_dir))
+    cache: dict[str, str] = {}
+
+    def normalize(texts: list[str]) -> list[str]:
+        missing = [t for t in dict.fromkeys(texts) if t not in cache]
+        cache.update(zip(missing, normalizer.transform(missing)))
+        return [cache[t] for t in texts]
+
+    estimators, task_meta, reports, all_files = {}, {}, [], {}
+    for name, task in config.tasks.items():
+        t0 = time.perf_counter()
+        data = load_task_data(task, data_dir)
+        log(f"[{name}] {data.summary}")
+        texts = normalize(data.texts)
+        train_idx, valid_idx, split_name = split_indices(data, task, config.seed)
+        y_train = [data.labels[i] for i in train_idx]
+        y_valid = [data.labels[i] for i in valid_idx]
+        estimator = fit_task(task, [texts[i] for i in train_idx], y_train, config.seed)
+        classes = list(estimator.classes_)
+        proba = estimator.predict_proba([texts[i] for i in valid_idx])
+        metrics = evaluate(y_valid, proba, classes, Counter(y_train), task.frequent_min)
+        metrics["split"] = split_name
+        reports.append(markdown_report(name, metrics, y_valid, proba, classes, data.summary))
+        # The shipped model learns from every row; the figures above come from the held-out split.
+        final = fit_task(task, texts, data.labels, config.seed)
+        estimators[name] = final
+        task_meta[name] = {"labels": list(final.classes_), "metrics": metrics, "data": data.summary,
+                           "n_train": len(data.texts), "seconds": round(time.perf_counter() - t0, 1)}
+        all_files.update(data.files)
+        log(f"[{name}] {split_name}: accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}, "
+            f"top-3 {metrics['top3_accuracy']:.3f}, frequent accuracy {metrics['frequent_accuracy']:.3f}, "
+            f"frequent macro-F1 {metrics['frequent_macro_f1']:.3f} ({task_meta[name]['seconds']} s)")
+
+    created = datetime.now(timezone.utc)
+    version = created.strftime("%Y%m%dT%H%M%SZ")
+    metadata = {
+        "version": version,
+        "created_at": created.isoformat(),
+        "training_seconds": round(time.perf_counter() - started, 1),
+        "libraries": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
+                      "numpy": np.__version__, "pandas": pd.__version__},
+        "config": config.to_dict(),
+        "data_files": all_files,
+        "review_threshold": config.review_threshold,
+        "tasks": task_meta,
+    }
+    bundle = ModelBundle(normalizer, estimators, metadata)
+    target = Path(output_dir or config.output_dir) / version
+    bundle.save(target)
+    (target / "report.md").write_text(f"# aduan model {version}\n\n" + "\n".join(reports), encoding="utf-8")
+    log(f"model written to {target} in {metadata['training_seconds']} s")
+    return target
