@@ -90,6 +90,10 @@ def _task_predictions(estimator, texts: list[str], k: int = 3) -> list[TaskPredi
     return out
 
 
+class TaskNotTrained(LookupError):
+    """The model bundle has no model for this task (e.g. sentiment was not in the training config)."""
+
+
 class ComplaintClassifier:
     """Topic, agency and urgency for complaints, from a trained :class:`ModelBundle`."""
 
@@ -119,6 +123,14 @@ class ComplaintClassifier:
         for result, text in zip(results, texts):
             result.needs_review = self._needs_review(result, text)
         return results
+
+    def sentiment(self, texts: Sequence[str]) -> list[TaskPrediction]:
+        """Sentiment (positive / neutral / negative) of survey comments or complaints."""
+        estimator = self.bundle.tasks.get("sentiment")
+        if estimator is None:
+            raise TaskNotTrained(f"model {self.version} has no sentiment model: add [tasks.sentiment] and retrain")
+        texts = self.bundle.normalizer.transform((t or "")[:MAX_TEXT_CHARS] for t in texts)
+        return _task_predictions(estimator, texts)
 
     def _needs_review(self, result: ComplaintPrediction, normalized: str) -> bool:
         if len(normalized.split()) < MIN_TOKENS:
