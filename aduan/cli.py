@@ -80,7 +80,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.output and Path(args.output).suffix.lower() not in (".csv", ".jsonl", ".json"):
         raise CliError(f"-o {args.output}: unsupported output type; use .csv or .jsonl")
     frame = read_input_table(args.input, args.text_col)
-    texts = frame[args.text_col].astype(str)
+    texts = frame[args.text_col].fillna("").astype(str)
     empty = int((texts.str.strip() == "").sum())
     if empty:
         warn(f"{empty} row(s) with an empty '{args.text_col}': predicted as needing review")
@@ -101,6 +101,43 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- ikm
+IKM_OUTPUTS = (".html", ".json", ".csv")
+
+
+def survey_sentiment(model_path: str | None):
+    """Sentiment labels from the model, or None (report without sentiment) when no default model exists."""
+    try:
+        model = load_model(resolve_model(model_path))
+    except ModelNotFound:
+        if model_path:  # a model the user named must exist
+            raise
+        return None
+    return lambda texts: [p.label for p in model.sentiment(texts)]
+
+
+def cmd_ikm(args: argparse.Namespace) -> int:
+    from classifier.ikm_report import IkmInputError, build_report, render_csv, render_html, render_json
+
+    suffix = Path(args.output).suffix.lower() if args.output else ".json"
+    if suffix not in IKM_OUTPUTS:
+        raise CliError(f"-o {args.output}: unsupported output type {suffix!r}; use .html, .json or .csv")
+    frame = read_table(args.input)
+    try:
+        report = build_report(frame, by=args.by.split(",") if args.by else (), sentiment=survey_sentiment(args.model),
+                              weight=args.weight, population=args.population, comment_col=args.comment_col)
+    except IkmInputError as exc:
+        raise CliError(f"{args.input}: {exc}") from None
+    for message in report.warnings:
+        warn(message)
+    render = {".html": render_html, ".json": render_json, ".csv": render_csv}[suffix]
+    if args.output:
+        Path(args.output).write_text(render(report), encoding="utf-8")
+    else:
+        sys.stdout.write(render(report) + "\n")
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aduan", description="Indonesian complaint triage")
@@ -118,6 +155,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model directory (default: the latest under models/)")
     p.add_argument("--text-col", default="text", help="name of the text column (default: text)")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("ikm", help="IKM report (PermenPANRB 14/2017) from an SKM survey CSV/XLSX")
+    p.add_argument("input", help="CSV or XLSX, one row per respondent with answers u1..u9 (1-4)")
+    p.add_argument("-o", "--output", help=".html, .json or .csv (default: JSON on stdout)")
+    p.add_argument("--by", help="comma-separated grouping columns, e.g. unit,period")
+    p.add_argument("--population", type=int, help="population size: warn when respondents are below the minimum sample")
+    p.add_argument("--weight", choices=("exact", "0.111"), default="exact",
+                   help="unsur weight: exact 1/9 (default) or the 0.111 of many published reports")
+    p.add_argument("--comment-col", default="comment", help="name of the free-text comment column (default: comment)")
+    p.add_argument("--model", help="model directory for comment sentiment (default: the latest under models/)")
+    p.set_defaults(func=cmd_ikm)
     return parser
 
 

@@ -45,6 +45,7 @@ class TaskPrediction:
     label: str
     confidence: float
     top: list[LabelScore]
+    unresolved: bool = False  # a local level ("Kelurahan") whose unit could not be located
 
 
 @dataclass
@@ -90,6 +91,14 @@ def _task_predictions(estimator, texts: list[str], k: int = 3) -> list[TaskPredi
     return out
 
 
+def _routed_predictions(router, texts: list[str], complaints: list[Complaint]) -> list[TaskPrediction]:
+    out = []
+    for routed in router.route(texts, complaints):
+        top = [LabelScore(lab, conf) for lab, conf in zip(routed.labels, routed.confidences)]
+        out.append(TaskPrediction(top[0].label, top[0].confidence, top, unresolved=routed.unresolved_level))
+    return out
+
+
 class TaskNotTrained(LookupError):
     """The model bundle has no model for this task (e.g. sentiment was not in the training config)."""
 
@@ -118,7 +127,9 @@ class ComplaintClassifier:
             estimator = self.bundle.tasks.get(task)
             if estimator is None:
                 continue
-            for result, pred in zip(results, _task_predictions(estimator, texts)):
+            predictions = (_routed_predictions(estimator, texts, items) if hasattr(estimator, "route")
+                           else _task_predictions(estimator, texts))
+            for result, pred in zip(results, predictions):
                 setattr(result, task, pred)
         for result, text in zip(results, texts):
             result.needs_review = self._needs_review(result, text)
@@ -136,7 +147,7 @@ class ComplaintClassifier:
         if len(normalized.split()) < MIN_TOKENS:
             return True
         fields_ = [p for p in (result.topic, result.agency, result.urgency) if p is not None]
-        return not fields_ or any(p.confidence < self.review_threshold for p in fields_)
+        return (not fields_ or any(p.confidence < self.review_threshold or p.unresolved for p in fields_))
 
 
 def load_model(path: str | Path) -> ComplaintClassifier:

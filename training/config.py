@@ -46,6 +46,10 @@ class SourceConfig:
     header: bool = True  # False for headerless TSV: columns are then named "0", "1", ...
     delimiter: str | None = None  # None: detected among , ; and tab
     label_map: dict[str, str] = field(default_factory=dict)  # e.g. stars "1" → "negative"
+    # Optional location columns, used by the agency router
+    alamat: str | None = None
+    kecamatan: str | None = None
+    kelurahan: str | None = None
 
     def __post_init__(self):
         if not self.path:
@@ -85,28 +89,74 @@ class FeatureConfig:
             raise ValueError(f"min_df: expected >= 1, got {self.min_df}")
 
 
-MODEL_KINDS = ("linear_svc", "logreg")
+@dataclass
+class RouterConfig:
+    """Two-stage agency routing: city agency or local level, then the unit from the gazetteer.
+
+    Paths are relative to the data directory; the tables are `;`-separated exports with columns
+    id;name (kecamatan) and id;name;kecamatan_id (kelurahan).
+    """
+
+    kelurahan_table: str = "complaints/surabaya/lookups/mediacenter_kelurahan.csv"
+    kecamatan_table: str = "complaints/surabaya/lookups/mediacenter_kecamatan.csv"
+
+
+MODEL_KINDS = ("linear_svc", "logreg", "transformer")
+DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass
 class ModelConfig:
-    """A linear classifier with class weights and calibrated probabilities."""
+    """A linear classifier with class weights and calibrated probabilities, or (``kind = "transformer"``)
+    a sequence classifier fine-tuned from a local Hugging Face checkpoint directory.
+
+    ``C`` and the calibration fields apply to the linear kinds, ``path`` … ``device`` to the transformer;
+    ``class_weight = "balanced"`` weighs both by inverse label frequency.
+    """
 
     kind: str = "linear_svc"
     C: float = 0.5
     class_weight: str | None = "balanced"
     calibration: str = "sigmoid"  # sigmoid | isotonic
     calibration_folds: int = 3
+    path: str | None = None  # checkpoint directory (config.json, weights, tokenizer), relative to the working dir
+    epochs: int = 3
+    batch_size: int = 16  # fine-tuning and prediction
+    learning_rate: float = 3e-5
+    weight_decay: float = 0.01
+    max_length: int = 128  # tokens; longer texts are truncated
+    device: str = "auto"  # where fine-tuning runs: auto = CUDA when present, else CPU (prediction: always auto)
 
     def __post_init__(self):
         if self.kind not in MODEL_KINDS:
             raise ValueError(f"kind: expected one of {MODEL_KINDS}, got {self.kind!r}")
+        if self.kind == "transformer":
+            self._check_checkpoint()
+        for name in ("epochs", "batch_size", "max_length"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}: expected >= 1, got {getattr(self, name)}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"learning_rate: expected > 0, got {self.learning_rate}")
+        if self.weight_decay < 0:
+            raise ValueError(f"weight_decay: expected >= 0, got {self.weight_decay}")
+        if self.device not in DEVICES:
+            raise ValueError(f"device: expected one of {DEVICES}, got {self.device!r}")
         if self.C <= 0:
             raise ValueError(f"C: expected > 0, got {self.C}")
         if self.calibration not in ("sigmoid", "isotonic"):
             raise ValueError(f"calibration: expected sigmoid or isotonic, got {self.calibration!r}")
         if self.calibration_folds < 2:
             raise ValueError(f"calibration_folds: expected >= 2, got {self.calibration_folds}")
+
+    def _check_checkpoint(self) -> None:
+        if not self.path:
+            raise ValueError('path: required when kind = "transformer": set model.path to a local '
+                             "Hugging Face checkpoint directory (see the README, Transformer backend)")
+        if not Path(self.path).is_dir():
+            raise ValueError(f"path: checkpoint directory {self.path!r} not found "
+                             f"(relative paths start at the working directory {Path.cwd()})")
+        if not (Path(self.path) / "config.json").is_file():
+            raise ValueError(f"path: {self.path!r} is not a Hugging Face checkpoint directory (no config.json)")
 
 
 @dataclass
@@ -120,6 +170,7 @@ class TaskConfig:
     split: SplitConfig = field(default_factory=SplitConfig)
     features: FeatureConfig = field(default_factory=FeatureConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
+    router: RouterConfig | None = None  # set for an agency task with kelurahan / kecamatan units
 
     def __post_init__(self):
         if not self.sources:
@@ -138,6 +189,8 @@ class TaskConfig:
         data["sources"] = [_build(SourceConfig, s, f"{where}.sources[{i}]") for i, s in enumerate(sources)]
         for key, cls_ in (("split", SplitConfig), ("features", FeatureConfig), ("model", ModelConfig)):
             data[key] = _build(cls_, data.get(key), f"{where}.{key}")
+        if data.get("router") is not None:
+            data["router"] = _build(RouterConfig, data["router"], f"{where}.router")
         return _build(cls, data, where)
 
 

@@ -1,6 +1,7 @@
 """Build the scikit-learn estimator of a task from its config."""
 from __future__ import annotations
 
+import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -16,11 +17,11 @@ TOKEN_PATTERN = r"\S+"
 def build_features(cfg: FeatureConfig) -> FeatureUnion:
     parts = [("word", TfidfVectorizer(token_pattern=TOKEN_PATTERN, lowercase=False, ngram_range=cfg.word_ngrams,
                                       min_df=cfg.min_df, max_features=cfg.max_features,
-                                      sublinear_tf=cfg.sublinear_tf, dtype="float32"))]
+                                      sublinear_tf=cfg.sublinear_tf, dtype=np.float32))]
     if cfg.char_ngrams:
         parts.append(("char", TfidfVectorizer(analyzer="char_wb", lowercase=False, ngram_range=cfg.char_ngrams,
                                               min_df=cfg.min_df, max_features=cfg.max_features,
-                                              sublinear_tf=cfg.sublinear_tf, dtype="float32")))
+                                              sublinear_tf=cfg.sublinear_tf, dtype=np.float32)))
     return FeatureUnion(parts)
 
 

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
+# Complaints can be long: the csv module's default 128 kB field limit would drop such rows.
+csv.field_size_limit(2**31 - 1)
+
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".jsonl", ".json"}
 
 
@@ -57,12 +60,14 @@ def read_table(path: str | Path, header: bool = True, delimiter: str | None = No
         sep = delimiter or ("\t" if suffix == ".tsv" else _sniff_delimiter(raw[:20_000]))
         try:
             frame = pd.read_csv(io.StringIO(raw), sep=sep, header=0 if header else None, dtype=str,
-                                keep_default_na=False, engine="python", on_bad_lines="warn")
+                                keep_default_na=False, engine="python")
         except (pd.errors.ParserError, csv.Error) as exc:
             raise DataError(f"{path}: cannot parse as delimited text ({exc})") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     # Lookup exports end every row with ";;;;": drop the empty columns that produces.
     frame = frame.loc[:, [c for c in frame.columns if c and not c.startswith("Unnamed:")]]
+    if suffix in {".jsonl", ".json"}:
+        return frame  # JSON keeps its own types; callers coerce the columns they read
     return frame.fillna("").astype(str)
 
 

@@ -16,7 +16,10 @@ import sklearn
 from sklearn.model_selection import train_test_split
 
 from classifier.lexicons import load_slang_lexicon, load_stopwords
+from classifier.gazetteer import Gazetteer
 from classifier.model import ModelBundle
+from classifier.predict import Complaint
+from classifier.router import AgencyRouter, agency_level
 from classifier.text import TextNormalizer
 from training.config import TaskConfig, TrainingConfig
 from training.evaluate import evaluate, markdown_report
@@ -32,13 +35,21 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+LOCATION_FIELDS = ("alamat", "kecamatan", "kelurahan")
+
+
 @dataclass
 class TaskData:
     texts: list[str]
-    labels: list[str]
+    labels: list[str]  # what the model learns: for a routed agency task, the level ("Kelurahan")
     dates: pd.Series | None
     summary: str
     files: dict[str, str]  # relative path → sha256
+    original_labels: list[str]  # the exact training labels ("Kelurahan Ujung")
+    locations: pd.DataFrame  # alamat, kecamatan, kelurahan ("" when the source has none)
+
+    def complaints(self, index) -> list[Complaint]:
+        return [Complaint(self.texts[i], *(self.locations[f].iat[i] for f in LOCATION_FIELDS)) for i in index]
 
 
 def load_task_data(task: TaskConfig, data_dir: Path) -> TaskData:
@@ -47,12 +58,19 @@ def load_task_data(task: TaskConfig, data_dir: Path) -> TaskData:
     for source in task.sources:
         path = data_dir / source.path
         frame = read_table(path, header=source.header, delimiter=source.delimiter)
-        wanted = [source.text, source.label] + ([source.date] if source.date else [])
+        locations = {f: getattr(source, f) for f in LOCATION_FIELDS if getattr(source, f)}
+        wanted = [source.text, source.label] + ([source.date] if source.date else []) + list(locations.values())
         require_columns(frame, wanted, path)
-        part = pd.DataFrame({"text": frame[source.text], "label": frame[source.label].str.strip()})
+        part = pd.DataFrame({"text": frame[source.text].fillna("").astype(str),
+                             "label": frame[source.label].fillna("").astype(str).str.strip()})
         if source.label_map:
             part["label"] = part["label"].map(lambda v: source.label_map.get(v, ""))
+        part["original_label"] = part["label"]
+        if task.router is not None:
+            part["label"] = part["label"].map(agency_level)
         part["date"] = pd.to_datetime(frame[source.date], errors="coerce") if source.date else pd.NaT
+        for f in LOCATION_FIELDS:
+            part[f] = frame[locations[f]] if f in locations else ""
         frames.append(part)
         files[source.path] = sha256_file(path)
     frame, report = clean_labeled(pd.concat(frames, ignore_index=True), "text", "label",
@@ -60,7 +78,8 @@ def load_task_data(task: TaskConfig, data_dir: Path) -> TaskData:
     if frame.empty:
         raise DataError(f"no usable rows for this task after cleaning ({report.summary()})")
     dates = frame["date"] if frame["date"].notna().all() else None
-    return TaskData(frame["text"].tolist(), frame["label"].tolist(), dates, report.summary(), files)
+    return TaskData(frame["text"].tolist(), frame["label"].tolist(), dates, report.summary(), files,
+                    frame["original_label"].tolist(), frame[list(LOCATION_FIELDS)].reset_index(drop=True))
 
 
 def split_indices(data: TaskData, task: TaskConfig, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
@@ -80,11 +99,39 @@ def split_indices(data: TaskData, task: TaskConfig, seed: int) -> tuple[np.ndarr
 
 def fit_task(task: TaskConfig, texts: list[str], labels: list[str], seed: int):
     """Fit on labels that have enough rows for the calibration folds; the rest cannot be learned."""
+    if task.model.kind == "transformer":  # no calibration folds: every label is learned
+        from training.transformer_train import fine_tune  # torch is needed only for this kind
+
+        return fine_tune(texts, labels, task.model, seed)
     counts = Counter(labels)
     keep = [i for i, lab in enumerate(labels) if counts[lab] >= task.model.calibration_folds]
     estimator = build_pipeline(task.features, task.model, seed)
     estimator.fit([texts[i] for i in keep], [labels[i] for i in keep])
     return estimator
+
+
+def predict_valid(estimator, data: TaskData, texts: list[str], valid_idx) -> tuple[list[str], np.ndarray, list[str]]:
+    """Validation labels, probabilities and classes; a router is scored on the exact unit labels."""
+    valid_texts = [texts[i] for i in valid_idx]
+    if not isinstance(estimator, AgencyRouter):
+        return [data.labels[i] for i in valid_idx], estimator.predict_proba(valid_texts), list(estimator.classes_)
+    routed = estimator.route(valid_texts, data.complaints(valid_idx))
+    y_valid = [data.original_labels[i] for i in valid_idx]
+    classes = sorted({lab for r in routed for lab in r.labels} | set(y_valid))
+    column = {c: j for j, c in enumerate(classes)}
+    proba = np.zeros((len(routed), len(classes)))
+    for row, r in zip(proba, routed):
+        for lab, conf in zip(r.labels, r.confidences):
+            row[column[lab]] = max(row[column[lab]], conf)
+    return y_valid, proba, classes
+
+
+def local_unit_metrics(y_true: list[str], proba: np.ndarray, classes: list[str]) -> dict:
+    """Exact-match accuracy on complaints whose true agency is one specific kelurahan or kecamatan."""
+    pred = [classes[i] for i in proba.argmax(axis=1)]
+    local = [(t, p) for t, p in zip(y_true, pred) if agency_level(t) != t]
+    return {"n_local_units": len(local),
+            "local_unit_accuracy": float(np.mean([t == p for t, p in local])) if local else 0.0}
 
 
 def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None,
@@ -108,17 +155,25 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
         texts = normalize(data.texts)
         train_idx, valid_idx, split_name = split_indices(data, task, config.seed)
         y_train = [data.labels[i] for i in train_idx]
-        y_valid = [data.labels[i] for i in valid_idx]
         estimator = fit_task(task, [texts[i] for i in train_idx], y_train, config.seed)
-        classes = list(estimator.classes_)
-        proba = estimator.predict_proba([texts[i] for i in valid_idx])
-        metrics = evaluate(y_valid, proba, classes, Counter(y_train), task.frequent_min)
+        if task.router is not None:
+            gazetteer = Gazetteer.from_lookups(data_dir / task.router.kelurahan_table,
+                                               data_dir / task.router.kecamatan_table)
+            unit_labels = AgencyRouter.unit_labels_from(data.original_labels)
+            estimator = AgencyRouter(estimator, gazetteer, unit_labels)
+        y_valid, proba, classes = predict_valid(estimator, data, texts, valid_idx)
+        train_counts = Counter(data.original_labels[i] for i in train_idx)
+        metrics = evaluate(y_valid, proba, classes, train_counts, task.frequent_min)
         metrics["split"] = split_name
+        if task.router is not None:
+            metrics.update(local_unit_metrics(y_valid, proba, classes))
         reports.append(markdown_report(name, metrics, y_valid, proba, classes, data.summary))
         # The shipped model learns from every row; the figures above come from the held-out split.
         final = fit_task(task, texts, data.labels, config.seed)
+        if task.router is not None:
+            final = AgencyRouter(final, gazetteer, unit_labels)
         estimators[name] = final
-        task_meta[name] = {"labels": list(final.classes_), "metrics": metrics, "data": data.summary,
+        task_meta[name] = {"labels": sorted(set(data.original_labels)), "metrics": metrics, "data": data.summary,
                            "n_train": len(data.texts), "seconds": round(time.perf_counter() - t0, 1)}
         all_files.update(data.files)
         log(f"[{name}] {split_name}: accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}, "

@@ -1,0 +1,86 @@
+"""Two-stage agency routing: city agency or local level, then the exact kelurahan / kecamatan.
+
+About one complaint in nine goes to one of ~150 local units ("Kelurahan Ujung"), most seen only a
+handful of times: a flat classifier cannot learn them. Stage one predicts among the city agencies
+plus the generic levels ("Kelurahan", "Kecamatan"); stage two resolves the unit from where the
+complaint is, with the gazetteer.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+
+from classifier.gazetteer import Gazetteer, Place, compact
+
+LOCAL_LEVELS = ("Kelurahan", "Kecamatan")
+_LOCAL_LABEL = re.compile(r"^(Kelurahan|Kecamatan)\s+(.+)$")
+
+
+def agency_level(label: str) -> str:
+    """"Kelurahan Ujung" → "Kelurahan"; city agencies are their own level."""
+    match = _LOCAL_LABEL.match(label.strip())
+    return match.group(1) if match else label
+
+
+@dataclass(frozen=True)
+class RoutedAgency:
+    labels: list[str]  # best first; local levels replaced by the resolved unit when one was found
+    confidences: list[float]
+    place: Place | None
+    unresolved_level: bool  # the best answer is a local level but no location was found
+
+
+class AgencyRouter:
+    """Route complaints to an agency label as the training data spells it.
+
+    Parameters
+    ----------
+    level_model : fitted estimator over normalized text whose classes are city agencies and levels.
+    gazetteer : the city's kelurahan / kecamatan names.
+    unit_labels : training label of each local unit, keyed by (level, compact name), so the output
+        is spelled exactly as in the training data ("Kelurahan dr. Soetomo").
+    """
+
+    def __init__(self, level_model, gazetteer: Gazetteer, unit_labels: dict[tuple[str, str], str]):
+        self.level_model = level_model
+        self.gazetteer = gazetteer
+        self.unit_labels = unit_labels
+
+    @classmethod
+    def unit_labels_from(cls, labels: Iterable[str]) -> dict[tuple[str, str], str]:
+        units = {}
+        for label in labels:
+            match = _LOCAL_LABEL.match(label.strip())
+            if match:
+                units.setdefault((match.group(1), compact(match.group(2))), label.strip())
+        return units
+
+    @property
+    def classes_(self):
+        return self.level_model.classes_
+
+    def unit_label(self, level: str, place: Place | None) -> str | None:
+        name = None if place is None else (place.kelurahan if level == "Kelurahan" else place.kecamatan)
+        if not name:
+            return None
+        return self.unit_labels.get((level, compact(name)), f"{level} {name}")
+
+    def route(self, normalized: list[str], complaints: list, k: int = 3) -> list[RoutedAgency]:
+        """``complaints`` carry text, alamat, kecamatan, kelurahan (see classifier.predict.Complaint)."""
+        proba = self.level_model.predict_proba(normalized)
+        classes = np.asarray(self.level_model.classes_)
+        order = np.argsort(-proba, axis=1)[:, :k]
+        results = []
+        for row, idx, complaint in zip(proba, order, complaints):
+            labels = [str(classes[i]) for i in idx]
+            place = None
+            if any(lab in LOCAL_LEVELS for lab in labels):
+                place = self.gazetteer.locate(complaint.kelurahan, complaint.kecamatan, complaint.alamat,
+                                              complaint.text)
+            resolved = [self.unit_label(lab, place) or lab if lab in LOCAL_LEVELS else lab for lab in labels]
+            results.append(RoutedAgency(resolved, [float(row[i]) for i in idx], place,
+                                        labels[0] in LOCAL_LEVELS and resolved[0] == labels[0]))
+        return results

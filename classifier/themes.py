@@ -1,0 +1,113 @@
+"""Themes of negative survey comments, each tied to the IKM unsur it is about.
+
+A keyword map rather than a model: SKM comments are short and their complaints repeat ("antri
+lama", "petugas judes", "toilet kotor"), and a map says exactly why a comment counted for an unsur.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from classifier.lexicons import CANONICAL_OVERRIDES
+
+
+@dataclass(frozen=True)
+class Theme:
+    key: str
+    label: str
+    unsur: str
+    phrases: tuple[str, ...]
+
+
+# Phrases are whole words after slang normalization ("gak" → "tidak"), so inflected forms are
+# listed rather than stemmed: a stemmer turns "antrean" and "antri" into different stems anyway.
+THEMES: tuple[Theme, ...] = (
+    Theme("persyaratan", "persyaratan rumit / berkas", "u1", (
+        "syarat", "persyaratan", "berkas", "dokumen", "fotokopi", "fotocopy", "formulir", "surat pengantar")),
+    Theme("prosedur", "prosedur berbelit / sistem", "u2", (
+        "prosedur", "berbelit", "belit", "ribet", "rumit", "alur", "mekanisme", "sistem", "aplikasi",
+        "online", "dilempar", "dioper", "bolak balik")),
+    Theme("waktu", "antrean / waktu lama", "u3", (
+        "antri", "antre", "antrian", "antrean", "mengantri", "mengantre", "ngantri", "ngantre", "lama",
+        "lambat", "lelet", "molor", "terlambat", "menunggu", "nunggu", "berhari hari", "berminggu minggu")),
+    Theme("biaya", "biaya / pungli", "u4", (
+        "biaya", "tarif", "bayar", "membayar", "dibayar", "mahal", "pungli", "pungutan", "uang rokok",
+        "uang pelicin", "calo", "amplop")),
+    Theme("produk", "hasil layanan tidak sesuai", "u5", (
+        "salah cetak", "salah ketik", "salah tulis", "typo", "tidak sesuai", "blanko", "hasilnya",
+        "produk")),
+    Theme("kompetensi", "petugas kurang kompeten", "u6", (
+        "tidak paham", "kurang paham", "tidak mengerti", "tidak kompeten", "kurang kompeten",
+        "kurang terampil", "tidak bisa menjelaskan", "bingung")),
+    Theme("perilaku", "sikap petugas", "u7", (
+        "petugas", "pegawai", "judes", "jutek", "ketus", "galak", "kasar", "sombong", "cuek",
+        "tidak ramah", "kurang ramah", "tidak sopan", "kurang sopan", "main hp", "membentak")),
+    Theme("sarana", "sarana dan prasarana", "u8", (
+        "fasilitas", "sarana", "prasarana", "toilet", "wc", "kamar mandi", "parkir", "parkiran", "ac",
+        "kipas", "kursi", "ruang tunggu", "panas", "pengap", "sempit", "kotor", "bau")),
+    Theme("pengaduan", "pengaduan tidak ditanggapi", "u9", (
+        "pengaduan", "keluhan", "komplain", "aduan", "kotak saran", "tidak ditanggapi",
+        "tidak direspon", "tidak direspons", "tidak ada tanggapan", "tidak dibalas")),
+)
+
+_WORD = re.compile(r"[a-z]+")
+# Possessive enclitics ("syaratnya", "berkasku") are allowed after any phrase.
+_PATTERNS = {
+    theme.key: re.compile(r"\b(" + "|".join(sorted(map(re.escape, theme.phrases), key=len, reverse=True))
+                          + r")(?:nya|ku|mu)?\b")
+    for theme in THEMES
+}
+
+
+def _normalize(text: str) -> str:
+    # Digits and punctuation go ("antri2" → "antri"); slang like "gak" takes its canonical form.
+    words = _WORD.findall(text.lower())
+    return " ".join(CANONICAL_OVERRIDES.get(w, w) for w in words)
+
+
+def match_themes(text: str) -> dict[str, list[str]]:
+    """Theme key → the phrases of that theme found in ``text`` (themes with no match left out)."""
+    normalized = _normalize(text)
+    found = {}
+    for theme in THEMES:
+        phrases = _PATTERNS[theme.key].findall(normalized)
+        if phrases:
+            found[theme.key] = phrases
+    return found
+
+
+class ThemeCount(BaseModel):
+    key: str
+    label: str
+    unsur: str
+    comments: int
+    phrases: dict[str, int]
+    examples: list[str]
+
+
+def count_themes(texts: list[str], examples: int = 2) -> tuple[list[ThemeCount], int]:
+    """Comments per theme, most frequent first, and the number of comments that matched none.
+
+    A comment counts once per theme however many of its phrases it contains; the first
+    ``examples`` comments of each theme are kept as they are, so mask them beforehand.
+    """
+    comments: Counter[str] = Counter()
+    phrases: dict[str, Counter[str]] = {theme.key: Counter() for theme in THEMES}
+    samples: dict[str, list[str]] = {theme.key: [] for theme in THEMES}
+    unmatched = 0
+    for text in texts:
+        found = match_themes(text)
+        unmatched += not found
+        for key, hits in found.items():
+            comments[key] += 1
+            phrases[key].update(hits)
+            if len(samples[key]) < examples:
+                samples[key].append(text)
+    by_key = {theme.key: theme for theme in THEMES}
+    counts = [ThemeCount(key=key, label=by_key[key].label, unsur=by_key[key].unsur, comments=n,
+                         phrases=dict(phrases[key].most_common()), examples=samples[key])
+              for key, n in comments.most_common()]
+    return counts, unmatched

@@ -1,0 +1,123 @@
+"""POST /v1/ikm/reports (scope: reporting): an IKM report from survey rows (JSON) or a CSV/XLSX upload."""
+from __future__ import annotations
+
+from typing import Literal
+
+import pandas as pd
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from classifier.ikm_report import IkmInputError, IkmReport, build_report, render_html, render_json
+from serving.api.deps import HolderDep, ReportingKey, SettingsDep
+from serving.api.errors import ApiError, field_error
+from serving.api.routes.common import AUTH_ERRORS, SIZE_ERRORS
+from serving.core.config import Settings
+from serving.holder import ModelHolder
+from serving.schemas import ErrorBody, IkmOptions, IkmReportRequest
+from serving.uploads import UploadError, read_upload
+
+router = APIRouter(tags=["ikm"], responses={**AUTH_ERRORS, **SIZE_ERRORS})
+
+# Form slack on top of the file itself: boundaries, headers and the option fields.
+FORM_OVERHEAD = 64 * 1024
+OPTION_FIELDS = ("by", "weight", "population", "comment_col", "sentiment")
+
+REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": IkmReportRequest.model_json_schema()},
+        "multipart/form-data": {"schema": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {
+                "file": {"type": "string", "format": "binary", "description": "CSV, TSV or XLSX, one row per respondent"},
+                "by": {"type": "string", "description": "Columns to group by, comma-separated"},
+                "weight": {"type": "string", "enum": ["exact", "0.111"]},
+                "population": {"type": "integer", "minimum": 1, "maximum": 1_000_000_000},
+                "comment_col": {"type": "string", "minLength": 1, "maxLength": 100},
+                "sentiment": {"type": "boolean"},
+            },
+        }},
+    },
+}
+
+
+def _invalid(exc: ValidationError, where: str = "body") -> RequestValidationError:
+    return RequestValidationError([{**e, "loc": (where, *e["loc"])} for e in exc.errors()])
+
+
+async def _from_json(request: Request) -> tuple[pd.DataFrame, IkmOptions, str]:
+    try:
+        params = IkmReportRequest.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    frame = pd.DataFrame(params.rows)
+    return frame, params, "rows"
+
+
+async def _from_upload(request: Request, settings: Settings) -> tuple[pd.DataFrame, IkmOptions, str]:
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > settings.max_upload_bytes + FORM_OVERHEAD:
+        raise ApiError(413, f"upload larger than {settings.max_upload_bytes} bytes", field="file")
+    form = await request.form(max_files=1, max_fields=len(OPTION_FIELDS))
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise field_error("file", "missing: upload the survey as the form field 'file'", "missing")
+    if upload.size is not None and upload.size > settings.max_upload_bytes:
+        raise ApiError(413, f"upload larger than {settings.max_upload_bytes} bytes", field="file")
+    raw = {k: form[k] for k in OPTION_FIELDS if isinstance(form.get(k), str) and form[k] != ""}
+    if "by" in raw:
+        raw["by"] = [c.strip() for c in raw["by"].split(",") if c.strip()]
+    try:
+        options = IkmOptions.model_validate(raw)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    data = await upload.read()
+    try:
+        frame = await run_in_threadpool(read_upload, upload.filename or "", data)
+    except UploadError as exc:
+        raise field_error("file", str(exc)) from None
+    if len(frame) > settings.max_survey_rows:
+        raise ApiError(413, f"file: more than {settings.max_survey_rows} rows", field="file")
+    return frame, options, "file"
+
+
+def _sentiment_fn(holder: ModelHolder, wanted: bool):
+    current = holder.current
+    if not wanted or current is None:
+        return None
+    model = current.model
+    return lambda texts: [p.label for p in model.sentiment(texts)]
+
+
+@router.post("/v1/ikm/reports", openapi_extra={"requestBody": REQUEST_BODY}, responses={
+    200: {"model": IkmReport, "content": {"text/html": {"schema": {"type": "string"}}},
+          "description": "The report as JSON, or as HTML with ?format=html"},
+    415: {"model": ErrorBody, "description": "Neither JSON nor a multipart upload"},
+})
+async def ikm_report(request: Request, key: ReportingKey, holder: HolderDep, settings: SettingsDep,
+                     format: Literal["json", "html"] = Query("json")) -> Response:
+    """IKM (PermenPANRB 14/2017) per group: NRR per unsur, IKM, grade, sentiment and negative themes
+    of the comments. Send ``{"rows": [...]}`` as JSON, or a CSV/XLSX file as ``file`` in a
+    multipart form (≤ 10 MB)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        frame, options, source = await _from_json(request)
+    elif content_type == "multipart/form-data":
+        frame, options, source = await _from_upload(request, settings)
+    else:
+        raise ApiError(415, "send the survey as application/json or as a multipart/form-data upload",
+                       field="Content-Type")
+    try:
+        report = await run_in_threadpool(build_report, frame, by=options.by,
+                                         sentiment=_sentiment_fn(holder, options.sentiment), weight=options.weight,
+                                         population=options.population, comment_col=options.comment_col)
+    except IkmInputError as exc:
+        raise field_error(source, str(exc)) from None
+    if format == "html":
+        return HTMLResponse(render_html(report))
+    return Response(render_json(report), media_type="application/json")

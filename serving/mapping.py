@@ -1,0 +1,59 @@
+"""Classifier results → response schemas, in one place.
+
+Fields that the classifier may or may not have yet (``level``, ``explanation``, ``unresolved``)
+are read with getattr and a default, so the API follows the library as it grows.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Sequence
+
+from fastapi.encoders import jsonable_encoder
+
+from classifier.predict import ComplaintClassifier, ComplaintPrediction, TaskPrediction
+from serving.schemas import (AgencyResult, ClassifyResponse, ComplaintIn, LabelScore, SentimentResult, TaskResult,
+                             UrgencyResult)
+
+TOP_K = 3
+
+
+def predict_complaints(model: ComplaintClassifier, complaints: Sequence[ComplaintIn],
+                       explain: bool) -> list[ComplaintPrediction]:
+    records = [c.model_dump(include={"text", "alamat", "kecamatan", "kelurahan"}) for c in complaints]
+    if explain and "explain" in inspect.signature(model.predict).parameters:
+        return model.predict(records, explain=True)
+    return model.predict(records)
+
+
+def _task(prediction: TaskPrediction | None, schema: type[TaskResult], explain: bool, **extra: Any):
+    if prediction is None:
+        return None
+    explanation = getattr(prediction, "explanation", None) if explain else None
+    return schema(
+        label=prediction.label,
+        confidence=prediction.confidence,
+        level=getattr(prediction, "level", None),
+        top=[LabelScore(label=s.label, confidence=s.confidence) for s in prediction.top[:TOP_K]],
+        explanation=jsonable_encoder(explanation) if explanation is not None else None,
+        **extra,
+    )
+
+
+def complaint_response(prediction: ComplaintPrediction, prediction_id: str, model_version: str,
+                       explain: bool) -> ClassifyResponse:
+    return ClassifyResponse(
+        prediction_id=prediction_id,
+        model_version=model_version,
+        topic=_task(prediction.topic, TaskResult, explain),
+        agency=_task(prediction.agency, AgencyResult, explain,
+                     unresolved=bool(getattr(prediction.agency, "unresolved", False))),
+        urgency=_task(prediction.urgency, UrgencyResult, explain,
+                      reasons=[str(r) for r in getattr(prediction, "urgency_reasons", [])]),
+        needs_review=bool(prediction.needs_review),
+    )
+
+
+def sentiment_result(prediction: TaskPrediction) -> SentimentResult:
+    return SentimentResult(label=prediction.label, confidence=prediction.confidence,
+                           level=getattr(prediction, "level", None),
+                           scores={s.label: s.confidence for s in prediction.top})

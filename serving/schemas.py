@@ -1,0 +1,171 @@
+"""Request and response bodies of the HTTP API. Every request field has its limits here, so they
+are enforced by validation (422 naming the field) and published in the OpenAPI schema."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from classifier.predict import MAX_TEXT_CHARS
+
+MAX_BATCH = 1000
+MAX_SURVEY_ROWS = 100_000
+MAX_LOCATION_CHARS = 500
+MAX_LABEL_CHARS = 200
+MAX_NOTE_CHARS = 2000
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
+Location = Annotated[str, StringConstraints(max_length=MAX_LOCATION_CHARS)]
+
+
+class Strict(BaseModel):
+    # A misspelt field ("txt") is an error naming it, not silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------- classify
+class ComplaintIn(Strict):
+    text: Text = Field(description=f"The complaint, 1–{MAX_TEXT_CHARS} characters")
+    alamat: Location | None = Field(None, description="Address typed by the reporter")
+    kecamatan: Location | None = None
+    kelurahan: Location | None = None
+
+
+class ClassifyRequest(ComplaintIn):
+    explain: bool = Field(False, description="Add the model's explanation of each field, when it has one")
+
+
+class ClassifyBatchRequest(Strict):
+    complaints: list[ComplaintIn] = Field(min_length=1, max_length=MAX_BATCH)
+    explain: bool = False
+
+
+class LabelScore(BaseModel):
+    label: str
+    confidence: float
+
+
+class TaskResult(BaseModel):
+    label: str
+    confidence: float = Field(description="Calibrated probability of the label, 0–1")
+    level: str | None = Field(None, description="Confidence level, when the model defines levels")
+    top: list[LabelScore] = Field(description="Best labels, best first (up to three)")
+    explanation: Any = Field(None, description="Only with explain=true, when the model can explain")
+
+
+class AgencyResult(TaskResult):
+    unresolved: bool = Field(False, description="A kelurahan/kecamatan-level agency whose unit was not found")
+
+
+class UrgencyResult(TaskResult):
+    reasons: list[str] = Field(default_factory=list, description="The cues that decided the urgency")
+
+
+class ClassifyResponse(BaseModel):
+    prediction_id: str = Field(description="Quote it in POST /v1/feedback")
+    model_version: str
+    topic: TaskResult | None = Field(description="null when the model has no topic task")
+    agency: AgencyResult | None
+    urgency: UrgencyResult | None
+    needs_review: bool
+
+
+class ClassifyBatchResponse(BaseModel):
+    model_version: str
+    results: list[ClassifyResponse]
+
+
+# ---------------------------------------------------------------- sentiment
+class SentimentRequest(Strict):
+    texts: list[Text] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class SentimentResult(BaseModel):
+    label: str
+    confidence: float
+    level: str | None = None
+    scores: dict[str, float] = Field(description="Probability of each class")
+
+
+class SentimentResponse(BaseModel):
+    model_version: str
+    results: list[SentimentResult]
+
+
+# ---------------------------------------------------------------- IKM
+Cell = str | int | float | bool | None
+
+
+class IkmOptions(Strict):
+    by: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=5, description="Columns to group by, e.g. [\"service\"]")
+    weight: Literal["exact", "0.111"] = Field("exact", description="1/9 as the regulation says, or the rounded 0.111")
+    population: int | None = Field(None, ge=1, le=1_000_000_000,
+                                   description="Population served, to check the sample size")
+    comment_col: Annotated[str, StringConstraints(min_length=1, max_length=100)] = "comment"
+    sentiment: bool = Field(True, description="Label comments with the sentiment model when one is loaded")
+
+
+class IkmReportRequest(IkmOptions):
+    rows: list[dict[str, Cell]] = Field(min_length=1, max_length=MAX_SURVEY_ROWS,
+                                        description="One object per respondent: u1..u9 (1–4), optional "
+                                                    "comment, period, service and demographic columns")
+
+
+# ---------------------------------------------------------------- feedback
+class FeedbackRequest(Strict):
+    prediction_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+    field: Literal["topic", "agency", "urgency"]
+    correct_value: Annotated[str, StringConstraints(min_length=1, max_length=MAX_LABEL_CHARS)]
+    note: Annotated[str, StringConstraints(max_length=MAX_NOTE_CHARS)] | None = None
+
+
+class FeedbackResponse(BaseModel):
+    id: int
+    prediction_id: str
+    field: str
+    predicted_value: str | None
+    correct_value: str
+    created_at: datetime
+
+
+# ---------------------------------------------------------------- models
+class ModelInfo(BaseModel):
+    version: str
+    path: str
+    tasks: list[str]
+    created_at: str | None
+    serving: bool = Field(description="True for the model this worker answers with")
+
+
+class ModelsResponse(BaseModel):
+    current: ModelInfo | None
+    unavailable_reason: str | None = None
+    available: list[ModelInfo]
+
+
+class ReloadRequest(Strict):
+    version: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")] | None = Field(
+        None, description="A model directory name under the models dir; default: the latest")
+
+
+class ReloadResponse(BaseModel):
+    previous_version: str | None
+    current: ModelInfo
+
+
+# ---------------------------------------------------------------- health and errors
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not ready"]
+    model_version: str | None
+    problems: list[str]
+
+
+class ErrorBody(BaseModel):
+    detail: str
+    field: str | None = Field(None, description="The request field at fault, when there is one")

@@ -1,0 +1,47 @@
+"""What the routes do: predict, store the masked prediction, count it in the metrics."""
+from __future__ import annotations
+
+import uuid
+from typing import Sequence
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from classifier.pii import mask_pii
+from serving.db.models import Prediction, utcnow
+from serving.holder import LoadedModel
+from serving.mapping import complaint_response, predict_complaints, sentiment_result
+from serving.metrics import Metrics
+from serving.schemas import ClassifyResponse, ComplaintIn, SentimentResult
+
+# Stored with the prediction; the id and version have their own columns.
+_OUTPUT_FIELDS = {"topic", "agency", "urgency", "needs_review"}
+
+
+def classify(loaded: LoadedModel, complaints: Sequence[ComplaintIn], explain: bool, session: Session,
+             api_key_id: int | None, metrics: Metrics) -> list[ClassifyResponse]:
+    version = loaded.model.version
+    predictions = predict_complaints(loaded.model, complaints, explain)
+    responses = [complaint_response(p, uuid.uuid4().hex, version, explain) for p in predictions]
+    now = utcnow()
+    # Only the masked text is stored; the address fields are personal data and not needed later.
+    session.execute(insert(Prediction), [
+        {"id": r.prediction_id, "created_at": now, "model_version": version, "text": mask_pii(c.text),
+         "outputs": r.model_dump(mode="json", include=_OUTPUT_FIELDS), "needs_review": r.needs_review,
+         "api_key_id": api_key_id}
+        for c, r in zip(complaints, responses)
+    ])
+    session.commit()
+    for r in responses:
+        for task in ("topic", "agency", "urgency"):
+            result = getattr(r, task)
+            metrics.count_label(task, result.label if result else None)
+        metrics.count_review(r.needs_review)
+    return responses
+
+
+def sentiment(loaded: LoadedModel, texts: Sequence[str], metrics: Metrics) -> list[SentimentResult]:
+    results = [sentiment_result(p) for p in loaded.model.sentiment(list(texts))]
+    for r in results:
+        metrics.count_label("sentiment", r.label)
+    return results

@@ -1,0 +1,115 @@
+"""`aduan train` and `aduan predict` end to end on the hand-written fixtures."""
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import classifier
+from aduan.cli import main
+from classifier.predict import PREDICTION_COLUMNS
+
+FIXTURES = Path(__file__).resolve().parent.parent / "datasets" / "fixtures"
+CONFIG = FIXTURES / "config_small.toml"
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("models")
+    assert main(["train", "--config", str(CONFIG), "--data-dir", str(FIXTURES), "--output", str(out)]) == 0
+    [path] = [p.parent for p in out.glob("*/model.json")]
+    return path
+
+
+def test_model_directory_carries_metadata_and_report(model_dir):
+    meta = json.loads((model_dir / "model.json").read_text())
+    assert set(meta["tasks"]) == {"topic", "agency"}
+    assert meta["data_files"]["complaints_small.csv"] and len(meta["data_files"]["complaints_small.csv"]) == 64
+    assert meta["config"]["seed"] == 7 and meta["libraries"]["scikit-learn"]
+    assert "Kelurahan Ujung" in meta["tasks"]["agency"]["labels"]
+    assert 0.0 <= meta["tasks"]["topic"]["metrics"]["accuracy"] <= 1.0
+    report = (model_dir / "report.md").read_text()
+    assert "## topic" in report and "Most confused pairs" in report and "coverage" in report
+
+
+def test_predict_contract(model_dir, tmp_path):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"id": [1, 2], "text": ["lampu jalan mati gelap sekali", "sampah tidak diangkut bau"],
+                  "kelurahan": ["Ujung", "Airlangga"]}).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    assert main(["predict", "--model", str(model_dir), str(src), "-o", str(out)]) == 0
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(frame.columns) == ["id", "text", "kelurahan"] + PREDICTION_COLUMNS
+    assert frame["topic"].tolist() == ["Lampu Jalan", "Sampah"]
+    assert frame["agency"].tolist() == ["Dinas Perhubungan", "Dinas Lingkungan Hidup"]
+    assert all(len(t.split("|")) == 3 for t in frame["agency_top3"])
+    assert set(frame["needs_review"]) <= {"true", "false"}
+    assert all(0 < float(c) <= 1 for c in frame["agency_confidence"])
+
+
+def test_predict_routes_local_problems_to_the_unit(model_dir):
+    model = classifier.load_model(model_dir)
+    [p] = model.predict([{"text": "ketua rt tidak mau tanda tangan surat pengantar warga", "kelurahan": "Ujung",
+                          "kecamatan": "Semampir"}])
+    assert p.agency.label == "Kelurahan Ujung"
+
+
+def test_predict_writes_jsonl_to_stdout(model_dir, tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"text": "jalan berlubang di depan sekolah", "extra": 5}) + "\n")
+    assert main(["predict", "--model", str(model_dir), str(src)]) == 0
+    [row] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert row["extra"] == 5 and row["topic"] == "Jalan Rusak"
+
+
+def test_predict_uses_the_latest_model_by_default(model_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ADUAN_MODELS_DIR", str(model_dir.parent))
+    src = tmp_path / "in.csv"
+    src.write_text("text\nlampu pju padam\n")
+    assert main(["predict", str(src)]) == 0
+    assert json.loads(capsys.readouterr().out)["topic"] == "Lampu Jalan"
+
+
+@pytest.mark.parametrize("content, args, message", [
+    ("", [], "file is empty"),
+    ("keluhan\nlampu mati\n", [], "missing column 'text'"),
+    ("keluhan\nlampu mati\n", ["--text-col", "isi"], "missing column 'isi'"),
+    ("text\n", [], "no rows"),
+])
+def test_bad_input_is_one_line_and_exit_2(model_dir, tmp_path, capsys, content, args, message):
+    src = tmp_path / "in.csv"
+    src.write_text(content)
+    assert main(["predict", "--model", str(model_dir), str(src), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_odd_texts_never_crash(model_dir, tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    src.write_bytes(b"id,text\n1,\"" + b"jalan rusak " * 90_000 + b"\"\n2,\n3,lampu \xff\xfe mati\n")
+    out = tmp_path / "out.jsonl"
+    assert main(["predict", "--model", str(model_dir), str(src), "-o", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 3 and rows[1]["needs_review"] == "true"
+    err = capsys.readouterr().err
+    assert "1 row(s) with an empty 'text'" in err and "longer than 20000" in err
+
+
+def test_missing_model_and_unknown_output_type(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ADUAN_MODELS_DIR", str(tmp_path / "none"))
+    src = tmp_path / "in.csv"
+    src.write_text("text\nx\n")
+    assert main(["predict", str(src)]) == 2
+    assert "run `aduan train` first" in capsys.readouterr().err
+    assert main(["predict", str(src), "-o", str(tmp_path / "out.parquet")]) == 2
+
+
+def test_train_reports_bad_config_and_missing_data(tmp_path, capsys, monkeypatch):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[tasks.topic]\nsources = [{ path = 'x.csv' }]\nmodel = { kind = 'forest' }\n")
+    assert main(["train", "--config", str(bad), "--data-dir", str(FIXTURES)]) == 2
+    assert "tasks.topic.model: kind" in capsys.readouterr().err
+    monkeypatch.delenv("ADUAN_DATA_DIR", raising=False)
+    assert main(["train", "--config", str(CONFIG), "--data-dir", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert "--data-dir" in err and "ADUAN_DATA_DIR" in err and "../shared/datasets" in err

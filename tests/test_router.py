@@ -1,0 +1,86 @@
+"""Gazetteer and two-stage agency routing, on location strings written for these tests."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifier.gazetteer import Gazetteer, compact
+from classifier.predict import Complaint
+from classifier.router import AgencyRouter, agency_level
+
+FIXTURES = Path(__file__).resolve().parent.parent / "datasets" / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def gazetteer():
+    return Gazetteer.from_lookups(FIXTURES / "lookup_kelurahan.csv", FIXTURES / "lookup_kecamatan.csv")
+
+
+def test_lookup_tables_are_read_with_their_kecamatan(gazetteer):
+    assert len(gazetteer) == 6 + 4
+    assert gazetteer.kelurahan[compact("Dr. Soetomo")] == ("Dr. Soetomo", "Tegalsari")
+
+
+@pytest.mark.parametrize("text, kelurahan, kecamatan", [
+    ("jalan rusak di kel. ujung dekat pasar", "Ujung", "Semampir"),
+    ("wilayah DR. Soetomo gelap", "Dr. Soetomo", "Tegalsari"),
+    ("rumah di drsoetomo kebanjiran", "Dr. Soetomo", "Tegalsari"),
+    ("di kec karang pilang tidak ada petugas", None, "Karangpilang"),
+    ("Kelurahan Pucang  Sewu, Kecamatan Gubeng", "Pucang Sewu", "Gubeng"),
+    ("warga kel.pucangsewu mengeluh", "Pucang Sewu", "Gubeng"),
+])
+def test_names_are_found_despite_spelling_variants(gazetteer, text, kelurahan, kecamatan):
+    place = gazetteer.search(text, "text")
+    assert (place.kelurahan, place.kecamatan) == (kelurahan, kecamatan)
+
+
+def test_a_marked_name_beats_an_earlier_unmarked_one(gazetteer):
+    # "gubeng" is both a kelurahan and a kecamatan; the explicit "kel." decides the kelurahan
+    place = gazetteer.search("pasar gubeng ramai, saya warga kel. airlangga", "text")
+    assert place.kelurahan == "Airlangga"
+
+
+def test_form_fields_win_then_address_then_text(gazetteer):
+    assert gazetteer.locate("Ujung", "Semampir", "jl airlangga", "di kel gubeng").kelurahan == "Ujung"
+    assert gazetteer.locate(None, None, "jl kedurus 5", "di kel gubeng").source == "alamat"
+    assert gazetteer.locate("", "", "", "di kel gubeng").source == "text"
+    assert gazetteer.locate("", "", "jalan contoh", "tidak ada nama tempat") is None
+
+
+class FixedLevels:
+    """A stand-in level model with fixed probabilities, to test routing alone."""
+
+    classes_ = np.array(["Dinas Sosial", "Kecamatan", "Kelurahan"])
+
+    def __init__(self, proba):
+        self.proba = np.array(proba, dtype=float)
+
+    def predict_proba(self, texts):
+        return np.tile(self.proba, (len(texts), 1))
+
+
+def test_router_resolves_local_levels_to_training_spelling(gazetteer):
+    units = AgencyRouter.unit_labels_from(["Kelurahan dr. Soetomo", "Kecamatan Tegalsari", "Dinas Sosial"])
+    router = AgencyRouter(FixedLevels([0.2, 0.1, 0.7]), gazetteer, units)
+    [routed] = router.route(["x"], [Complaint("jalan rusak", kelurahan="DR. SOETOMO", kecamatan="Tegalsari")])
+    assert routed.labels == ["Kelurahan dr. Soetomo", "Dinas Sosial", "Kecamatan Tegalsari"]
+    assert routed.confidences == pytest.approx([0.7, 0.2, 0.1])
+    assert not routed.unresolved_level
+
+
+def test_unknown_unit_gets_level_plus_gazetteer_name(gazetteer):
+    router = AgencyRouter(FixedLevels([0.1, 0.2, 0.7]), gazetteer, {})
+    [routed] = router.route(["x"], [Complaint("jalan di kel. kedurus rusak")])
+    assert routed.labels[0] == "Kelurahan Kedurus"
+
+
+def test_no_location_returns_the_level_and_flags_it(gazetteer):
+    router = AgencyRouter(FixedLevels([0.1, 0.2, 0.7]), gazetteer, {})
+    [routed] = router.route(["x"], [Complaint("ada masalah di kampung")])
+    assert routed.labels[0] == "Kelurahan" and routed.unresolved_level
+
+
+def test_agency_level():
+    assert agency_level("Kelurahan Ujung") == "Kelurahan"
+    assert agency_level("Kecamatan Karang Pilang") == "Kecamatan"
+    assert agency_level("Dinas Sosial") == "Dinas Sosial"
