@@ -7,7 +7,11 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from classifier.confidence import ConfidencePolicy
+from classifier.explain import cue_tokens, original_words
 from classifier.model import ModelBundle
+from classifier.router import LOCAL_LEVELS, agency_level
+from classifier.routing_table import Route, RoutingTable
 
 # Texts longer than this are cut before prediction: the first 20k characters hold the complaint.
 MAX_TEXT_CHARS = 20_000
@@ -46,6 +50,9 @@ class TaskPrediction:
     confidence: float
     top: list[LabelScore]
     unresolved: bool = False  # a local level ("Kelurahan") whose unit could not be located
+    level: str = ""  # confidence level: high / medium / low
+    action: str = ""  # automation: auto / suggest / recommend
+    explanation: list[str] = field(default_factory=list)  # cue words of the original text
 
 
 @dataclass
@@ -65,19 +72,31 @@ class ComplaintPrediction:
         def conf(p):
             return round(p.confidence, 4) if p else ""
 
+        def level(p):
+            return p.level if p else ""
+
         return {
             "topic": label(self.topic),
             "topic_confidence": conf(self.topic),
+            "topic_confidence_level": level(self.topic),
             "agency": label(self.agency),
             "agency_confidence": conf(self.agency),
+            "agency_confidence_level": level(self.agency),
             "agency_top3": "|".join(s.label for s in self.agency.top[:3]) if self.agency else "",
             "urgency": label(self.urgency),
             "urgency_confidence": conf(self.urgency),
+            "urgency_confidence_level": level(self.urgency),
             "needs_review": "true" if self.needs_review else "false",
         }
 
+    def explanation_row(self) -> dict:
+        """The `--explain` columns: cue words per field, joined by `|`."""
+        return {f"{name}_cues": "|".join(p.explanation) if p else ""
+                for name, p in (("topic", self.topic), ("agency", self.agency), ("urgency", self.urgency))}
+
 
 PREDICTION_COLUMNS = list(ComplaintPrediction().to_row())
+EXPLANATION_COLUMNS = list(ComplaintPrediction().explanation_row())
 
 
 def _task_predictions(estimator, texts: list[str], k: int = 3) -> list[TaskPrediction]:
@@ -106,10 +125,11 @@ class TaskNotTrained(LookupError):
 class ComplaintClassifier:
     """Topic, agency and urgency for complaints, from a trained :class:`ModelBundle`."""
 
-    def __init__(self, bundle: ModelBundle, review_threshold: float | None = None):
+    def __init__(self, bundle: ModelBundle, policy: ConfidencePolicy | None = None):
         self.bundle = bundle
-        self.review_threshold = (review_threshold if review_threshold is not None
-                                 else float(bundle.metadata.get("review_threshold", 0.5)))
+        self.policy = policy or ConfidencePolicy.from_dict(bundle.metadata.get("confidence"))
+        self.routing_table = RoutingTable({topic: Route(**r) for topic, r in
+                                           (bundle.metadata.get("routing_table") or {}).items()})
 
     @property
     def version(self) -> str:
@@ -119,7 +139,9 @@ class ComplaintClassifier:
     def tasks(self) -> list[str]:
         return list(self.bundle.tasks)
 
-    def predict(self, complaints: Sequence["str | Mapping | Complaint"]) -> list[ComplaintPrediction]:
+    def predict(self, complaints: Sequence["str | Mapping | Complaint"],
+                explain: bool = False) -> list[ComplaintPrediction]:
+        """Predict every field; ``explain`` adds the cue words behind each answer (slower)."""
         items = [Complaint.coerce(c) for c in complaints]
         texts = self.bundle.normalizer.transform((c.text or "")[:MAX_TEXT_CHARS] for c in items)
         results = [ComplaintPrediction() for _ in items]
@@ -129,11 +151,41 @@ class ComplaintClassifier:
                 continue
             predictions = (_routed_predictions(estimator, texts, items) if hasattr(estimator, "route")
                            else _task_predictions(estimator, texts))
-            for result, pred in zip(results, predictions):
+            for result, pred, text, item in zip(results, predictions, texts, items):
+                pred.level = self.policy.level(pred.confidence)
+                pred.action = self.policy.action(task, pred.confidence)
+                if explain:
+                    pred.explanation = self._explain(estimator, text, pred.label, item.text)
                 setattr(result, task, pred)
-        for result, text in zip(results, texts):
+        for result, text, item in zip(results, texts, items):
+            self._apply_routing_table(result, item)
             result.needs_review = self._needs_review(result, text)
         return results
+
+    def _apply_routing_table(self, result: ComplaintPrediction, complaint: Complaint) -> None:
+        """Agency from the topic when there is no agency model, or it is unsure and the topic is sure."""
+        route = self.routing_table.get(result.topic.label) if result.topic else None
+        if route is None or (result.agency is not None and not (
+                result.agency.level == "low" and result.topic.level == "high")):
+            return
+        router = self.bundle.tasks.get("agency")
+        label, unresolved = route.agency, route.agency in LOCAL_LEVELS
+        if unresolved and hasattr(router, "route"):
+            label = router.unit_label(route.agency, router.gazetteer.locate(
+                complaint.kelurahan, complaint.kecamatan, complaint.alamat, complaint.text)) or label
+            unresolved = label == route.agency
+        confidence = result.topic.confidence * route.share
+        runners_up = [s for s in (result.agency.top if result.agency else []) if s.label != label]
+        result.agency = TaskPrediction(label, confidence, [LabelScore(label, confidence)] + runners_up[:2],
+                                       unresolved=unresolved, level=self.policy.level(confidence),
+                                       action=self.policy.action("agency", confidence),
+                                       explanation=[f"routing table: topic {result.topic.label}"])
+
+    def _explain(self, estimator, normalized: str, label: str, original: str) -> list[str]:
+        if hasattr(estimator, "route"):  # the router's linear model predicts levels
+            estimator, label = estimator.level_model, agency_level(label)
+        cues = cue_tokens(estimator, normalized, label)
+        return original_words(cues, original, self.bundle.normalizer.normalize)
 
     def sentiment(self, texts: Sequence[str]) -> list[TaskPrediction]:
         """Sentiment (positive / neutral / negative) of survey comments or complaints."""
@@ -147,7 +199,7 @@ class ComplaintClassifier:
         if len(normalized.split()) < MIN_TOKENS:
             return True
         fields_ = [p for p in (result.topic, result.agency, result.urgency) if p is not None]
-        return (not fields_ or any(p.confidence < self.review_threshold or p.unresolved for p in fields_))
+        return not fields_ or any(p.level == "low" or p.unresolved for p in fields_)
 
 
 def load_model(path: str | Path) -> ComplaintClassifier:

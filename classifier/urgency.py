@@ -313,6 +313,8 @@ class UrgencyCues(BaseEstimator, TransformerMixin):
 
     def _status(self, cue: Cue, words, i: int, low: str, end: int, index: int, prev_end_word: int,
                 prev_status: str) -> str:
+        if cue.level != TINGGI:  # a worry or a denial changes only whether there is danger
+            return ACTIVE
         before = [w.group() for w in words[max(0, i - HYPOTHETICAL_WINDOW):i]]
         if any(w in HYPOTHETICALS for w in before):
             return HYPOTHETICAL

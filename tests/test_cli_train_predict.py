@@ -113,3 +113,40 @@ def test_train_reports_bad_config_and_missing_data(tmp_path, capsys, monkeypatch
     assert main(["train", "--config", str(CONFIG), "--data-dir", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err
     assert "--data-dir" in err and "ADUAN_DATA_DIR" in err and "../shared/datasets" in err
+
+
+def test_contract_columns_are_stable():
+    # Other tools read these columns by name and in this order: change them only with a contract change.
+    assert PREDICTION_COLUMNS == [
+        "topic", "topic_confidence", "topic_confidence_level", "agency", "agency_confidence",
+        "agency_confidence_level", "agency_top3", "urgency", "urgency_confidence", "urgency_confidence_level",
+        "needs_review"]
+
+
+def test_explain_maps_cues_to_original_words(model_dir, tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text("text\nLampu PJU di gang kami MATI total\n")
+    out = tmp_path / "out.jsonl"
+    assert main(["predict", "--model", str(model_dir), str(src), "-o", str(out), "--explain"]) == 0
+    row = json.loads(out.read_text())
+    cues = row["topic_cues"].split("|")
+    assert row["topic"] == "Lampu Jalan"
+    assert cues and set(cues) <= {"Lampu", "PJU", "di", "gang", "kami", "MATI", "total"}
+    assert "Lampu" in cues or "PJU" in cues or "MATI" in cues
+    assert "agency_cues" in row and "urgency_cues" in row
+
+
+def test_confidence_levels_and_actions_follow_the_policy(model_dir):
+    from classifier.confidence import ConfidencePolicy, FieldAutomation
+    from classifier.model import ModelBundle
+    from classifier.predict import ComplaintClassifier
+
+    policy = ConfidencePolicy(high_at=0.99, low_below=0.98,
+                              automation={"topic": FieldAutomation("auto", 0.0, 0.0),
+                                          "agency": FieldAutomation("recommend", 0.0, 0.0)})
+    model = ComplaintClassifier(ModelBundle.load(model_dir), policy)
+    [p] = model.predict(["lampu jalan mati gelap sekali di depan gang"])
+    assert p.topic.level == "low" and p.topic.action == "auto" and p.agency.action == "recommend"
+    assert p.needs_review  # a low field always needs review
+    [short] = classifier.load_model(model_dir).predict(["lampu"])
+    assert short.needs_review  # too short to judge

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from classifier.confidence import ConfidencePolicy
 from classifier.text import TextConfig
 
 if sys.version_info >= (3, 11):
@@ -205,7 +206,10 @@ class TrainingConfig:
     seed: int = 42
     output_dir: str = "models"
     text: TextConfig = field(default_factory=TextConfig)
-    review_threshold: float = 0.5  # a confidence below this sets needs_review
+    confidence: ConfidencePolicy = field(default_factory=ConfidencePolicy)  # levels, review, automation
+    # topic → agency table (from `aduan routing-table`), path relative to the config file;
+    # used when there is no agency model, or when it is unsure and the topic model is sure
+    routing_table: str | None = None
 
     def __post_init__(self):
         if not self.tasks:
@@ -213,8 +217,6 @@ class TrainingConfig:
         unknown = sorted(set(self.tasks) - set(TASK_NAMES))
         if unknown:
             raise ValueError(f"tasks: unknown task(s) {unknown}; known: {list(TASK_NAMES)}")
-        if not 0.0 <= self.review_threshold <= 1.0:
-            raise ValueError(f"review_threshold: expected a number in [0, 1], got {self.review_threshold}")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainingConfig":
@@ -228,6 +230,7 @@ class TrainingConfig:
         data["tasks"] = {name: TaskConfig.from_dict(t, f"tasks.{name}") for name, t in tasks.items()}
         try:
             data["text"] = TextConfig.from_dict(data.get("text"))
+            data["confidence"] = ConfidencePolicy.from_dict(data.get("confidence"))
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         return _build(cls, data, "config")
@@ -241,7 +244,10 @@ class TrainingConfig:
             raise ConfigError(f"{path}: config file not found") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: invalid TOML ({exc})") from None
-        return cls.from_dict(data)
+        config = cls.from_dict(data)
+        if config.routing_table:
+            config.routing_table = str((path.parent / config.routing_table).resolve())
+        return config
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -20,6 +20,7 @@ from classifier.gazetteer import Gazetteer
 from classifier.model import ModelBundle
 from classifier.predict import Complaint
 from classifier.router import AgencyRouter, agency_level
+from classifier.routing_table import RoutingTable
 from classifier.text import TextNormalizer
 from training.config import TaskConfig, TrainingConfig
 from training.evaluate import evaluate, markdown_report
@@ -134,6 +135,16 @@ def local_unit_metrics(y_true: list[str], proba: np.ndarray, classes: list[str])
             "local_unit_accuracy": float(np.mean([t == p for t, p in local])) if local else 0.0}
 
 
+def routing_table_metadata(path: str | None) -> dict | None:
+    if not path:
+        return None
+    try:
+        table = RoutingTable.load(path)
+    except FileNotFoundError:
+        raise DataError(f"routing_table: file {path} not found (generate it with `aduan routing-table`)") from None
+    return {topic: vars(route) for topic, route in table.routes.items()}
+
+
 def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None,
           log: Callable[[str], None] = print) -> Path:
     """Train all tasks of ``config`` and write a model directory; return its path."""
@@ -190,7 +201,8 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
                       "numpy": np.__version__, "pandas": pd.__version__},
         "config": config.to_dict(),
         "data_files": all_files,
-        "review_threshold": config.review_threshold,
+        "confidence": config.confidence.to_dict(),
+        "routing_table": routing_table_metadata(config.routing_table),
         "tasks": task_meta,
     }
     bundle = ModelBundle(normalizer, estimators, metadata)

@@ -1,0 +1,72 @@
+"""What `aduan serve` and `aduan keys` do; the CLI imports this module only inside those commands."""
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy.orm import Session
+
+from classifier.model import METADATA_FILE, ModelNotFound
+from serving.core.config import Settings
+from serving.db.migrate import upgrade
+from serving.db.session import make_engine, make_session_factory
+from serving.keys import create_key, list_keys, revoke_key
+
+
+def serve(host: str, port: int, workers: int, model: str | None) -> None:
+    """Migrate the database once, then run uvicorn with ``workers`` processes."""
+    if workers < 1:
+        raise ValueError(f"--workers: expected at least 1, got {workers}")
+    if model:
+        path = Path(model)
+        if not (path / METADATA_FILE).is_file():
+            raise ModelNotFound(f"--model {model}: not a model directory (no {METADATA_FILE})")
+        os.environ["ADUAN_MODEL_PATH"] = str(path.resolve())
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker writes its metrics here and /metrics adds them up; set before any worker starts.
+        metrics_dir = tempfile.mkdtemp(prefix="aduan-metrics-")
+        atexit.register(shutil.rmtree, metrics_dir, ignore_errors=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    upgrade(Settings().database_url)
+    os.environ["ADUAN_MIGRATE_ON_STARTUP"] = "false"  # done once here, not by every worker at once
+
+    import uvicorn
+
+    uvicorn.run("serving.main:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level="info")
+
+
+@contextmanager
+def database_session() -> Iterator[Session]:
+    url = Settings().database_url
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def keys(action: str, scopes: list[str] | None = None, name: str = "", key_id: int | None = None) -> int:
+    """create: print a new key (once) on stdout; list: one line per key; revoke: by id."""
+    with database_session() as session:
+        if action == "create":
+            new = create_key(session, scopes or [], name)
+            print(new.key)
+            print(f"aduan: key {new.id} ({' '.join(new.scopes)}) created; it is shown only now, store it safely",
+                  file=sys.stderr)
+        elif action == "list":
+            for row in list_keys(session):
+                state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+                print(f"{row.id}\t{row.prefix}…\t{row.scopes}\t{state}\t{row.created_at:%Y-%m-%d}\t{row.name}")
+        elif action == "revoke":
+            revoke_key(session, key_id)
+            print(f"aduan: key {key_id} revoked", file=sys.stderr)
+    return 0

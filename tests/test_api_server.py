@@ -1,0 +1,98 @@
+"""The real server process (`aduan serve`) on a free port, called over HTTP."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from api_support import free_port, models_dir  # noqa: F401 (fixture)
+
+LAMP = "lampu jalan di depan rumah mati dan gelap sekali"
+STARTUP_SECONDS = 120
+
+
+def aduan(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "aduan.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.fixture
+def server(tmp_path, models_dir):
+    """start(workers) → (base URL, key with desk and admin scopes); every server is stopped afterwards."""
+    env = {**os.environ, "ADUAN_DATABASE_URL": f"sqlite:///{tmp_path / 'server.db'}",
+           "ADUAN_MODELS_DIR": str(models_dir), "ADUAN_MODEL_SYNC_SECONDS": "0.5"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.pop("ADUAN_MODEL_PATH", None)
+    processes = []
+
+    def start(workers: int = 1) -> tuple[str, str]:
+        created = aduan("keys", "create", "--scope", "desk", "--scope", "admin", env=env)
+        assert created.returncode == 0, created.stderr
+        key = created.stdout.strip()
+        port = free_port()
+        log = open(tmp_path / f"server-{port}.log", "w")
+        process = subprocess.Popen([sys.executable, "-m", "aduan.cli", "serve", "--port", str(port),
+                                    "--workers", str(workers)], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        processes.append(process)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            assert process.poll() is None, (tmp_path / f"server-{port}.log").read_text()
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    return base, key
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        pytest.fail(f"server not ready after {STARTUP_SECONDS} s")
+
+    yield start
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def test_server_answers_over_http(server):
+    base, key = server(workers=1)
+    with httpx.Client(base_url=base, timeout=30) as http:
+        answer = http.post("/v1/complaints/classify", json={"text": LAMP}, headers={"X-API-Key": key})
+        assert answer.status_code == 200
+        assert answer.json()["topic"]["label"] == "Lampu Jalan"
+        assert answer.json()["model_version"] == "test-2"
+        assert http.post("/v1/complaints/classify", json={"text": LAMP}).status_code == 401
+        assert http.get("/docs").status_code == 200
+        assert "aduan_http_requests_total" in http.get("/metrics").text
+
+
+def test_two_workers_follow_a_reload_and_share_metrics(server):
+    base, key = server(workers=2)
+    headers = {"X-API-Key": key}
+    with httpx.Client(base_url=base, timeout=30) as http:
+        # A fresh connection per request, so that both workers get some.
+        sent = 0
+        for _ in range(6):
+            assert httpx.post(f"{base}/v1/complaints/classify", json={"text": LAMP}, headers=headers).status_code == 200
+            sent += 1
+        assert http.post("/v1/models/reload", json={"version": "test-1"}, headers=headers).status_code == 200
+        deadline, streak = time.monotonic() + 60, 0
+        while streak < 10 and time.monotonic() < deadline:
+            answer = httpx.post(f"{base}/v1/complaints/classify", json={"text": LAMP}, headers=headers)
+            assert answer.status_code == 200
+            sent += 1
+            streak = streak + 1 if answer.json()["model_version"] == "test-1" else 0
+        assert streak == 10, "the workers did not all switch to test-1"
+        metrics = http.get("/metrics").text
+    counted = re.search(r'aduan_http_requests_total\{method="POST",route="/v1/complaints/classify",'
+                        r'status="200"\} (\S+)', metrics)
+    assert counted and float(counted.group(1)) == sent

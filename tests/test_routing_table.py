@@ -1,0 +1,37 @@
+"""The topic → agency routing table: generated from data, used when there is no agency model."""
+import json
+from pathlib import Path
+
+from aduan.cli import main
+from classifier.routing_table import RoutingTable
+import classifier
+
+FIXTURES = Path(__file__).resolve().parent.parent / "datasets" / "fixtures"
+
+
+def test_table_is_generated_from_labeled_data(tmp_path):
+    out = tmp_path / "routes.toml"
+    assert main(["routing-table", "--data-dir", str(FIXTURES), "--source", "complaints_small.csv",
+                 "--min-complaints", "3", "-o", str(out)]) == 0
+    table = RoutingTable.load(out)
+    assert table.get("Lampu Jalan").agency == "Dinas Perhubungan"
+    assert table.get("Lampu Jalan").share == 1.0 and table.get("Lampu Jalan").complaints == 8
+    # 8 of the 12 "Permasalahan Wilayah" complaints went to a kelurahan: stored as the level
+    wilayah = table.get("Permasalahan Wilayah")
+    assert wilayah.agency == "Kelurahan" and round(wilayah.share, 3) == 0.667
+    assert "do not edit by hand" in out.read_text()
+
+
+def test_topic_only_deployment_routes_through_the_table(tmp_path):
+    routes = tmp_path / "routes.toml"
+    main(["routing-table", "--data-dir", str(FIXTURES), "--source", "complaints_small.csv",
+          "--min-complaints", "3", "-o", str(routes)])
+    config = tmp_path / "topic_only.toml"
+    text = (FIXTURES / "config_small.toml").read_text()
+    config.write_text(f'routing_table = "{routes}"\n' + text[:text.index("[tasks.agency]")])
+    assert main(["train", "--config", str(config), "--data-dir", str(FIXTURES), "--output", str(tmp_path)]) == 0
+    [model_dir] = [p.parent for p in tmp_path.glob("*/model.json")]
+    assert "agency" not in json.loads((model_dir / "model.json").read_text())["tasks"]
+    [p] = classifier.load_model(model_dir).predict(["sampah menumpuk tidak diangkut petugas"])
+    assert p.topic.label == "Sampah" and p.agency.label == "Dinas Lingkungan Hidup"
+    assert p.agency.explanation == ["routing table: topic Sampah"]
