@@ -14,7 +14,7 @@ install: $(BIN)/python
 	$(BIN)/pip install -e .
 
 install-test: $(BIN)/python
-	$(BIN)/pip install -e '.[test]'
+	$(BIN)/pip install -e '.[test,transformers]'
 
 # Train the default models if none exist, then serve the API.
 run: install
@@ -24,8 +24,10 @@ run: install
 train: install
 	$(BIN)/aduan train
 
+# scripts/test_services.sh starts a throwaway PostgreSQL for the API tests (installing it with
+# apt-get when missing and running as root), then runs the suite.
 test: install-test
-	$(BIN)/python -m pytest -q
+	scripts/test_services.sh $(BIN)/python -m pytest -q
 
 benchmark: install
 	$(BIN)/python -m benchmarks.run_all

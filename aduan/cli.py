@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from classifier.model import ModelNotFound, find_latest_model
+from classifier.parallel import default_jobs
 from classifier.predict import EXPLANATION_COLUMNS, MAX_TEXT_CHARS, PREDICTION_COLUMNS, load_model
 from training.config import ConfigError, TrainingConfig
 from training.data_dir import DataDirNotFound, resolve_data_dir
@@ -91,7 +92,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     location_cols = [c for c in LOCATION_COLUMNS if c in frame.columns]
     records = [{"text": text, **dict(zip(location_cols, locations))}
                for text, *locations in zip(texts, *(frame[c] for c in location_cols))]
-    predictions = model.predict(records, explain=args.explain)
+    predictions = model.predict(records, explain=args.explain, jobs=args.jobs)
     columns = PREDICTION_COLUMNS + (EXPLANATION_COLUMNS if args.explain else [])
     rows = pd.DataFrame([{**p.to_row(), **(p.explanation_row() if args.explain else {})} for p in predictions],
                         columns=columns, index=frame.index)
@@ -190,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help=".csv or .jsonl (default: JSONL on stdout)")
     p.add_argument("--model", help="model directory (default: the latest under models/)")
     p.add_argument("--text-col", default="text", help="name of the text column (default: text)")
+    p.add_argument("--jobs", type=int, default=default_jobs(),
+                   help="worker processes for large files (default: the CPUs available)")
     p.add_argument("--explain", action="store_true",
                    help="add topic_cues, agency_cues, urgency_cues: the words that drove each prediction")
     p.set_defaults(func=cmd_predict)

@@ -58,6 +58,17 @@ _GLUED = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")
 _TOKEN = re.compile(r"\[[a-z]+\]|emoji_\w+|\w+|[?!]")
 
 
+# Pictographs, dingbats and symbols: where emoji live. Only these characters go through the
+# (slow) emoji library, one at a time and cached.
+_EMOJI_CHAR = re.compile("[\u2190-\u2BFF\U0001F000-\U0001FAFF]")
+
+
+@lru_cache(maxsize=4096)
+def emoji_token(char: str) -> str:
+    name = emoji.demojize(char, delimiters=("", ""))
+    return f" emoji_{name} " if name != char else " "
+
+
 @lru_cache(maxsize=1)
 def shared_stemmer():
     """One Sastrawi stemmer per process: building it loads a 30k-word dictionary."""
@@ -107,12 +118,12 @@ class TextNormalizer(BaseEstimator, TransformerMixin):
         if cfg.lowercase:
             text = text.lower()
         if cfg.emoji_to_text and not ascii_only:
-            text = emoji.demojize(text, delimiters=(" emoji_", " "))
+            text = _EMOJI_CHAR.sub(lambda m: emoji_token(m.group(0)), text)
         if cfg.split_glued:
             text = _REDUPLICATION.sub(r"\1 \1", text)
             text = _GLUED.sub(" ", text)
         tokens = _TOKEN.findall(text)
-        if cfg.squeeze_repeats:
+        if cfg.squeeze_repeats and _REPEATS.search(text):
             tokens = [self._squeeze(t) if _REPEATS.search(t) else t for t in tokens]
         if cfg.normalize_slang and self.slang:
             tokens = [w for t in tokens for w in self.slang.get(t, t).split()]

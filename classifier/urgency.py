@@ -27,6 +27,7 @@ only where a cue's first word occurs.
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Iterable, Sequence
@@ -50,7 +51,7 @@ class Cue:
     after: str = ""  # regex that must follow the words
     strong: bool = False  # decides tinggi alone when neither negated nor hypothetical
     requires: str = ""  # regex that must also occur somewhere in the text
-    unless: str = ""  # regex right after the match that makes the cue hypothetical
+    unless: str = ""  # regex near the match (same sentence) that makes the cue hypothetical
     negatable: bool = True  # False when the cue phrase already holds its negation ("air tidak keluar")
 
 
@@ -62,26 +63,36 @@ def _gap(n: int) -> str:
 _FALLEN = "tumbang|roboh|rubuh|ambruk|runtuh|ambrol|jebol|longsor|patah|miring|doyong|condong|rapuh|keropos|lapuk"
 _NOT = r"(?:tidak|tdk|gak|ga|gk|nggak|ngga|enggak|ndak|belum|blm)"
 _SICK = r"\b(?:sakit|pasien|penyakit|demam|sesak|hernia|kanker|stroke|lumpuh|berobat|kritis|darurat|pingsan)"
-_RAIN_CONDITION = (r"(?:\W+\w+){0,6}?\W+(?:setiap|tiap|kalau|kalo|klo|jika|bila|apabila|saat|ketika|waktu|pas|musim)"
-                   r"\W+(?:\w+\W+)?(?:hujan|huja)")
+# "banjir masuk rumah setiap hujan" is a recurring problem, not a flood now.
+_RAIN_CONDITION = r"\b(?:setiap|tiap|kalau|kalo|klo|jika|bila|apabila|musim)\W+(?:\w+\W+)?hujan"
+UNLESS_WINDOW = 60  # characters on each side of a cue searched by ``Cue.unless``
 
 CUES: tuple[Cue, ...] = (
     # ---- danger: something fell, collapses or is about to (tinggi)
-    Cue("fallen", "danger", TINGGI, "tumbang|roboh|rubuh|ambruk|runtuh|ambrol|jebol|longsor|rubuh", strong=True),
+    Cue("fallen", "danger", TINGGI, "tumbang|roboh|rubuh|ambruk|runtuh|ambrol|jebol|longsor", strong=True),
+    Cue("rotten", "danger", TINGGI, "rapuh|keropos|lapuk|growong|berongga",
+        requires=r"\b(?:pohon|batang|dahan|tiang)\b", strong=True),
     Cue("tree_weak", "danger", TINGGI, "pohon|dahan|ranting|cabang|batang|tiang|tembok|dinding|bangunan|baliho|reklame",
         after=_gap(4) + r"(?:patah|miring|doyong|condong|rapuh|keropos|lapuk|retak|bergoyang)", strong=True),
     Cue("subsided", "danger", TINGGI, "ambles|amblas|anjlok|retak|miring"),
+    Cue("power_cable", "danger", TINGGI, "kabel listrik|kabel pln|kabel pju|kabel lampu|kabel tegangan tinggi|"
+                                         "kabel sutet|kabel jaringan listrik",
+        after=_gap(4) + r"(?:menjuntai|terjuntai|menggantung|menggelantung|melintang|rendah|terkelupas|terbuka|"
+                        r"putus|jatuh|terjatuh|korslet|konslet|korsleting|terbakar|percikan|memercik)", strong=True),
     Cue("cable_down", "danger", TINGGI, "kabel",
         after=_gap(4) + r"(?:putus|jatuh|terjatuh|korslet|konslet|korsleting|terbakar|meledak|percikan|memercik|"
                         r"nyetrum|menyetrum|setrum)", strong=True),
     Cue("cable_low", "danger", TINGGI, "kabel",
-        after=_gap(4) + r"(?:menjuntai|terjuntai|menggantung|menggelantung|menggelantung|melintang|rendah|terkelupas)"),
+        after=_gap(4) + r"(?:menjuntai|terjuntai|menggantung|menggelantung|melintang|rendah|terkelupas)"),
     Cue("shock", "danger", TINGGI, "kesetrum|tersetrum|kesetrom|tersengat listrik|korsleting|korslet|konslet|"
                                    "percikan api|kobaran api|ada api|keluar api|kebakaran|terbakar|ledakan|meledak",
         strong=True),
     Cue("flood_home", "danger", TINGGI, "banjir|air|genangan|kebanjiran|tergenang",
-        after=_gap(4) + r"(?:masuk|memasuki|menggenangi|merendam|ke\s+dalam)\W+(?:\w+\W+)?(?:rumah|kamar|dapur|sekolah)",
+        after=_gap(4) + r"(?:masuk|memasuki|menggenangi|merendam|ke\s+dalam)\W+(?:\w+\W+)?(?:ke)?(?:rumah|kamar|dapur|"
+                        r"sekolah)",
         strong=True, unless=_RAIN_CONDITION),
+    Cue("flood_home_late", "danger", TINGGI, "masuk rumah|masuk ke rumah|masuk kerumah|masuk ke dalam rumah|kemasukan",
+        requires=r"\bbanjir", strong=True, unless=_RAIN_CONDITION),
     Cue("flood_entered", "danger", TINGGI, "kebanjiran|kemasukan air|terendam|setinggi lutut|setinggi pinggang|"
                                            "setinggi dada|sepinggang|selutut|belum surut|tidak surut|tak kunjung surut",
         strong=True, unless=_RAIN_CONDITION, negatable=False),
@@ -103,25 +114,27 @@ CUES: tuple[Cue, ...] = (
                                     "terserempet|diserempet|laka", strong=True),
     Cue("fell", "harm", TINGGI, "jatuh|terjatuh|terperosok|terpelosok|terjerembab|terjerembap|kejeblos|kejeglong|"
                                 "keblowok|terjungkal|terpeleset|kepleset|tersandung|kesandung|tergelincir",
-        strong=True, unless=r"\W+(?:tempo|miskin|sakit|cinta|ke\s+(?:sungai|got|saluran|selokan|kali))"),
+        after=r"(?!\W+(?:tempo|miskin|sakit|cinta|ke\W+(?:dalam\W+)?(?:sungai|got|saluran|selokan|kali)))",
+        strong=True),
     Cue("hurt", "harm", TINGGI, "luka|terluka|luka luka|berdarah|cidera|cedera|patah tulang|gegar otak|tewas|"
                                 "korban jiwa|korban|tertimpa|menimpa|menimpah|kejatuhan",
-        strong=True, unless=r"\W+(?:penggusuran|gusuran|terdampak|phk|penipuan|pungli|pemerasan|hati)"),
+        after=r"(?!\W+(?:penggusuran|gusuran|terdampak|phk|penipuan|pungli|pemerasan|maladministrasi|hati))", strong=True),
     # ---- health (tinggi)
     Cue("emergency", "health", TINGGI, "igd|ugd|gawat darurat|kritis|sekarat|tidak sadarkan diri|pingsan|kejang|"
                                        "sesak napas|sesak nafas|sesak|muntah darah|keracunan|overdosis|"
                                        "gangguan pernapasan|gangguan pernafasan|ispa|perih di mata|mata perih|"
                                        "membahayakan kesehatan", strong=True),
-    Cue("refused_care", "health", TINGGI, "ditolak|menolak|tidak dilayani|tidak melayani|tidak mau melayani|"
-                                          "tidak diterima|tidak dikasih|tidak diberi|ditelantarkan|dipulangkan|"
-                                          "dimarahi|memarahi",
+    Cue("refused_care", "health", TINGGI, "ditolak|di tolak|menolak|tidak dilayani|tidak di layani|tidak melayani|"
+                                          "tidak mau melayani|tidak diterima|tidak dikasih|tidak diberi|"
+                                          "ditelantarkan|dipulangkan|dimarahi|memarahi",
         requires=r"(?s)^(?=.*\b(?:rumah sakit|rs|rsu|rsud|puskesmas|pkm|igd|ugd|faskes|klinik|rujukan|dokter)\b)"
                  rf"(?=.*{_SICK})", strong=True),
     Cue("outbreak", "health", TINGGI, "dbd|demam berdarah|demam berdarah dengue|wabah|kejadian luar biasa|klb|"
                                       "diare massal|keracunan massal|campak|difteri|kena db|terkena db|positif db",
         strong=True),
-    Cue("sick", "health", TINGGI, "sakit|pasien|opname|dirawat|rawat inap|isoman|isolasi mandiri|positif covid|"
-                                  "omicron|meninggal|meninggal dunia|jenazah|demam|batuk|mual|pusing|gatal|stroke"),
+    Cue("contagious", "health", TINGGI, "positif covid|positif omicron|terpapar covid|terkonfirmasi positif|isoman|"
+                                        "isolasi mandiri|tbc aktif"),
+    Cue("sick", "health", TINGGI, "sakit|pasien|opname|dirawat|rawat inap|covid|omicron|meninggal|meninggal dunia|jenazah|demam|batuk|mual|pusing|gatal|stroke"),
     Cue("fumes", "health", TINGGI, "asap|limbah|bau menyengat|polusi|pencemaran|debu|racun|beracun"),
     # ---- essential needs cut (tinggi)
     Cue("water_cut", "essential", TINGGI, "pdam|air pdam|air bersih|air kran|air keran|air ledeng",
@@ -129,8 +142,11 @@ CUES: tuple[Cue, ...] = (
                         r"berhenti\s+mengalir|diputus|terputus)",
         strong=True, negatable=False),
     Cue("water_off", "essential", TINGGI, "air",
-        after=rf"(?:\W+mati|{_gap(3)}{_NOT}\s+(?:keluar|kluar|netes|menetes))", strong=True, negatable=False),
-    Cue("water_none", "essential", TINGGI, "tidak ada air|tidak dapat air|tidak dpt air|tidak mendapat air|"
+        after=rf"(?:\W+mati|{_gap(3)}{_NOT}\s+(?:keluar|kluar|netes|menetes)|{_gap(2)}(?:diputus|terputus|dicabut))",
+        strong=True, negatable=False),
+    Cue("water_off_late", "essential", TINGGI, "mati", after=_gap(3) + r"(?:pdam|air\W+pdam)", strong=True),
+    Cue("water_none", "essential", TINGGI, "tidak keluar air|tdk keluar air|gak keluar air|ga keluar air|"
+                                           "nggak keluar air|tidak ada air|tidak dapat air|tidak dpt air|tidak mendapat air|"
                                            "tidak mendapatkan air|tanpa air|kehabisan air|tangki air|"
                                            "tandon air bersih|bantuan air bersih|kiriman air", strong=True,
         negatable=False),
@@ -142,7 +158,7 @@ CUES: tuple[Cue, ...] = (
         negatable=False),
     # ---- vulnerable people (tinggi when abandoned or in danger)
     Cue("abandoned", "vulnerable", TINGGI, "terlantar|telantar|ditelantarkan|diterlantarkan|sebatang kara|"
-                                           "tidak terurus|tidur di jalan|tinggal di jalan|dibuang|tidak ada yang merawat",
+                                           "tidak terurus|tidur di jalan|tinggal di jalan|tidak ada yang merawat",
         strong=True),
     Cue("odgj_risk", "vulnerable", TINGGI, "odgj|ogdj|gangguan jiwa|orang gila",
         requires=r"\b(?:mengamuk|ngamuk|kumat|melukai|membahayakan|mengancam|memukul|berkeliaran|merusak|sakit|"
@@ -158,7 +174,7 @@ CUES: tuple[Cue, ...] = (
                                         "pemerkosaan|diperkosa|kekerasan|kdrt|begal|dibegal|pembegalan|perampokan|"
                                         "dirampok|penjambretan|dijambret|penusukan|ditusuk|senjata tajam|sajam|"
                                         "celurit|clurit|penculikan|diculik|perundungan|dirundung|dibully|bullying|"
-                                        "melempar batu|dilempar batu|pengancaman", strong=True),
+                                        "melempar batu|dilempar batu|pengancaman", after=r"(?!\W+rata\b)", strong=True),
     Cue("crime", "violence", TINGGI, "pencurian|maling|dicuri|kemalingan|narkoba|sabu|miras|mabuk|judi|balap liar|"
                                      "ugal ugalan|preman|premanisme"),
     # ---- sedang: a concrete problem that degrades a service, no danger stated
@@ -193,13 +209,15 @@ CUES: tuple[Cue, ...] = (
 NEGATORS = frozenset("tidak tdk tak gak ga gk nggak ngga nggk enggak engga ndak nda kagak bukan bkn belum blm blum "
                      "tanpa nihil".split())
 HYPOTHETICALS = frozenset(
-    "khawatir kuatir khawatirkan dikhawatirkan dikhawatir dikuatirkan takut takutnya ditakutkan takutkan rawan rentan "
+    "khawatir khawatirnya kuatir kuwatir kawatir khawatirkan dikhawatirkan dikhawatir dikuatirkan dikuwatirkan "
+    "dikawatirkan was takut takutnya ditakutkan takutkan rawan rentan "
     "berpotensi potensi bisa bs dapat dpt kalau kalo klo kl jika jikalau apabila bila seandainya andai agar supaya spy "
     "biar jangan jgn sebelum sblm menghindari hindari mencegah antisipasi mengantisipasi menunggu nunggu mungkin "
     "kemungkinan dimungkinkan resiko risiko beresiko berisiko mengakibatkan menyebabkan".split())
 NEGATION_WINDOW = 3  # words
 HYPOTHETICAL_WINDOW = 6  # words
 INHERIT_GAP = 3  # a cue this many words after a negated/hypothetical one shares its status
+CONTEXT_CHARS = 120  # characters before a cue read for its context (more than the windows need)
 
 ACTIVE, NEGATED, HYPOTHETICAL = "active", "negated", "hypothetical"
 _WORD = re.compile(r"\w+")
@@ -225,6 +243,19 @@ def _lower_same_length(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
+def _has_worry(words: list[str], start: int) -> bool:
+    """A worry word at ``start`` or later: "bisa roboh" is a worry, "tidak bisa lewat" is a fact."""
+    return any(words[k] in HYPOTHETICALS and (k == 0 or words[k - 1] not in NEGATORS)
+               for k in range(start, len(words)))
+
+
+_PUNCTUATION_TO_SPACE = str.maketrans({c: " " for c in string.punctuation.replace("_", "")})
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
 class _Matcher:
     """The compiled form of a lexicon: first word → cues that start with it, with their regexes."""
 
@@ -237,6 +268,25 @@ class _Matcher:
             for first, group in self._by_first(phrases).items():
                 pattern = re.compile(rf"(?:{group})(?:{cue.after})\b" if cue.after else rf"(?:{group})\b")
                 self.by_first_word.setdefault(first, []).append((index, pattern))
+        self.first_words = frozenset(self.by_first_word)
+
+    def first_word_positions(self, low: str) -> list[tuple[int, str]]:
+        """(offset, word) of every first word of a cue in ``low``, in reading order.
+
+        Splitting on punctuation and intersecting sets runs in C; only the few words found
+        are then located in the text.
+        """
+        hits = self.first_words.intersection(low.translate(_PUNCTUATION_TO_SPACE).split())
+        positions = []
+        for word in hits:
+            at = low.find(word)
+            while at >= 0:
+                end = at + len(word)
+                if (at == 0 or not _is_word_char(low[at - 1])) and (end == len(low) or not _is_word_char(low[end])):
+                    positions.append((at, word))
+                at = low.find(word, end)
+        positions.sort()
+        return positions
 
     @staticmethod
     def _by_first(phrases: list[str]) -> dict[str, str]:
@@ -284,46 +334,43 @@ class UrgencyCues(BaseEstimator, TransformerMixin):
     def _analyse(self, text: str) -> tuple[list[CueMatch], int]:
         """Cue matches and the number of words of ``text``."""
         low = _lower_same_length(text or "")
-        words = list(_WORD.finditer(low))
         matcher, cues = self._matcher, self.lexicon
         found: list[CueMatch] = []
-        skip_until = -1
-        prev_end_word, prev_status = -10, ACTIVE
-        for i, word in enumerate(words):
-            if word.start() < skip_until:
+        skip_until, prev_end, prev_status = -1, 0, ACTIVE
+        for start, first in matcher.first_word_positions(low):
+            if start < skip_until:
                 continue
-            candidates = matcher.by_first_word.get(word.group())
-            if not candidates:
-                continue
-            for index, pattern in candidates:
-                m = pattern.match(low, word.start())
+            for index, pattern in matcher.by_first_word[first]:
+                m = pattern.match(low, start)
                 if m is None:
                     continue
-                cue = cues[index]
                 required = matcher.requires[index]
                 if required is not None and not required.search(low):
                     continue
-                status = self._status(cue, words, i, low, m.end(), index, prev_end_word, prev_status)
-                found.append(CueMatch(cue, m.start(), m.end(), status))
-                skip_until = m.end()
-                end_word = i + len(_WORD.findall(low, m.start(), m.end())) - 1
-                prev_end_word, prev_status = end_word, status
+                status = self._status(cues[index], index, low, start, m.end(), prev_end, prev_status)
+                found.append(CueMatch(cues[index], start, m.end(), status))
+                skip_until, prev_end, prev_status = m.end(), m.end(), status
                 break
-        return found, len(words)
+        return found, len(low.split())
 
-    def _status(self, cue: Cue, words, i: int, low: str, end: int, index: int, prev_end_word: int,
-                prev_status: str) -> str:
+    def _status(self, cue: Cue, index: int, low: str, start: int, end: int, prev_end: int, prev_status: str) -> str:
         if cue.level != TINGGI:  # a worry or a denial changes only whether there is danger
             return ACTIVE
-        before = [w.group() for w in words[max(0, i - HYPOTHETICAL_WINDOW):i]]
-        if any(w in HYPOTHETICALS for w in before):
+        window_start = max(0, start - CONTEXT_CHARS)
+        before = _WORD.findall(low, window_start, start)
+        if window_start > 0:
+            before = before[1:]  # the first word may be cut
+        before = before[-(HYPOTHETICAL_WINDOW + 1):]
+        known = max(0, len(before) - HYPOTHETICAL_WINDOW)  # 1 when the word before the window is there
+        # A worry before the cue, or inside a cue with a gap ("bangunan bisa retak").
+        if _has_worry(before, start=known) or _has_worry(_WORD.findall(low, start, end), start=1):
             return HYPOTHETICAL
         unless = self._matcher.unless[index]
-        if unless is not None and unless.match(low, end):
+        if unless is not None and unless.search(low, max(0, start - UNLESS_WINDOW), end + UNLESS_WINDOW):
             return HYPOTHETICAL
         if cue.negatable and any(w in NEGATORS for w in before[-NEGATION_WINDOW:]):
             return NEGATED
-        if prev_status != ACTIVE and i - prev_end_word <= INHERIT_GAP:
+        if prev_status != ACTIVE and len(_WORD.findall(low, prev_end, start)) <= INHERIT_GAP:
             return prev_status
         return ACTIVE
 

@@ -1,14 +1,12 @@
 """Classifier results → response schemas, in one place.
 
-Fields that the classifier may or may not have yet (``level``, ``explanation``, ``unresolved``)
-are read with getattr and a default, so the API follows the library as it grows.
+Optional fields of the classifier's results (``level``, ``action``, ``explanation``,
+``unresolved``) are read with getattr and a default, so a model or library without them still
+answers.
 """
 from __future__ import annotations
 
-import inspect
 from typing import Any, Sequence
-
-from fastapi.encoders import jsonable_encoder
 
 from classifier.predict import ComplaintClassifier, ComplaintPrediction, TaskPrediction
 from serving.schemas import (AgencyResult, ClassifyResponse, ComplaintIn, LabelScore, SentimentResult, TaskResult,
@@ -20,9 +18,7 @@ TOP_K = 3
 def predict_complaints(model: ComplaintClassifier, complaints: Sequence[ComplaintIn],
                        explain: bool) -> list[ComplaintPrediction]:
     records = [c.model_dump(include={"text", "alamat", "kecamatan", "kelurahan"}) for c in complaints]
-    if explain and "explain" in inspect.signature(model.predict).parameters:
-        return model.predict(records, explain=True)
-    return model.predict(records)
+    return model.predict(records, explain=explain)
 
 
 def _task(prediction: TaskPrediction | None, schema: type[TaskResult], explain: bool, **extra: Any):
@@ -32,9 +28,10 @@ def _task(prediction: TaskPrediction | None, schema: type[TaskResult], explain: 
     return schema(
         label=prediction.label,
         confidence=prediction.confidence,
-        level=getattr(prediction, "level", None),
+        level=getattr(prediction, "level", None) or None,
+        action=getattr(prediction, "action", None) or None,
         top=[LabelScore(label=s.label, confidence=s.confidence) for s in prediction.top[:TOP_K]],
-        explanation=jsonable_encoder(explanation) if explanation is not None else None,
+        explanation=[str(cue) for cue in explanation] if explanation is not None else None,
         **extra,
     )
 

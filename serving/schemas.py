@@ -3,7 +3,7 @@ are enforced by validation (422 naming the field) and published in the OpenAPI s
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -49,9 +49,11 @@ class LabelScore(BaseModel):
 class TaskResult(BaseModel):
     label: str
     confidence: float = Field(description="Calibrated probability of the label, 0–1")
-    level: str | None = Field(None, description="Confidence level, when the model defines levels")
+    level: str | None = Field(None, description="Confidence level: high, medium or low")
+    action: str | None = Field(None, description="Automation the confidence allows: auto, suggest or recommend")
     top: list[LabelScore] = Field(description="Best labels, best first (up to three)")
-    explanation: Any = Field(None, description="Only with explain=true, when the model can explain")
+    explanation: list[str] | None = Field(None, description="With explain=true: the words of the text "
+                                                            "behind the answer")
 
 
 class AgencyResult(TaskResult):

@@ -114,8 +114,15 @@ def test_classify_answers_every_field(client, keys):
     assert isinstance(body["urgency"]["reasons"], list)
     for task in ("topic", "agency", "urgency"):
         assert 0 <= body[task]["confidence"] <= 1
+        assert body[task]["level"] in {"high", "medium", "low"}
         assert body[task]["explanation"] is None  # only with explain=true
     assert isinstance(body["needs_review"], bool)
+
+
+def test_classify_explains_on_request(client, keys):
+    body = client.post("/v1/complaints/classify", headers=keys["desk"], json={"text": LAMP, "explain": True}).json()
+    cues = body["topic"]["explanation"]
+    assert isinstance(cues, list) and cues and all(cue.lower() in LAMP for cue in cues)
 
 
 def test_classify_stores_masked_text_and_outputs(client, app, keys):
@@ -261,8 +268,10 @@ def test_ikm_report_from_csv_and_xlsx_uploads(client, keys):
     ({"file": ("survey.xlsx", b"not a zip")}, {}, "file", "XLSX"),
     ({"file": ("survey.csv", b"a,b\n1,2\n")}, {}, "file", "u1"),
     ({"file": ("survey.csv", b"   ")}, {}, "file", "empty"),
-    ({"other": ("survey.csv", b"u1\n1\n")}, {}, "file", "missing"),
+    ({"by": (None, "unit")}, {}, "file", "missing"),
+    ({"other": ("survey.csv", b"u1\n1\n")}, {}, "other", "unknown form field"),
     ({"file": ("survey.csv", b"u1\n1\n")}, {"weight": "half"}, "weight", "exact"),
+    ({"file": ("survey.csv", b"u1\n1\n")}, {"colour": "red"}, "colour", "unknown form field"),
 ])
 def test_ikm_upload_problems_name_the_field(client, keys, files, data, field, words):
     answer = client.post("/v1/ikm/reports", headers=keys["reporting"], files=files, data=data)

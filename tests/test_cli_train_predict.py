@@ -150,3 +150,10 @@ def test_confidence_levels_and_actions_follow_the_policy(model_dir):
     assert p.needs_review  # a low field always needs review
     [short] = classifier.load_model(model_dir).predict(["lampu"])
     assert short.needs_review  # too short to judge
+
+
+def test_parallel_prediction_matches_serial(model_dir):
+    model = classifier.load_model(model_dir)
+    texts = ["lampu jalan mati", "sampah menumpuk", "bantuan belum cair", "jalan berlubang besar"] * 600
+    serial = [p.to_row() for p in model.predict(texts)]
+    assert [p.to_row() for p in model.predict(texts, jobs=2)] == serial

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -198,7 +199,9 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
         "created_at": created.isoformat(),
         "training_seconds": round(time.perf_counter() - started, 1),
         "libraries": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
-                      "numpy": np.__version__, "pandas": pd.__version__},
+                      "numpy": np.__version__, "pandas": pd.__version__,
+                      # present only when a transformer task was trained
+                      **{m: sys.modules[m].__version__ for m in ("torch", "transformers") if m in sys.modules}},
         "config": config.to_dict(),
         "data_files": all_files,
         "confidence": config.confidence.to_dict(),

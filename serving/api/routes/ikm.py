@@ -25,6 +25,7 @@ router = APIRouter(tags=["ikm"], responses={**AUTH_ERRORS, **SIZE_ERRORS})
 # Form slack on top of the file itself: boundaries, headers and the option fields.
 FORM_OVERHEAD = 64 * 1024
 OPTION_FIELDS = ("by", "weight", "population", "comment_col", "sentiment")
+MAX_FORM_FIELDS = 20  # room to name unknown fields in a 422 instead of a bare 400
 
 REQUEST_BODY = {
     "required": True,
@@ -33,6 +34,7 @@ REQUEST_BODY = {
         "multipart/form-data": {"schema": {
             "type": "object",
             "required": ["file"],
+            "additionalProperties": False,
             "properties": {
                 "file": {"type": "string", "format": "binary", "description": "CSV, TSV or XLSX, one row per respondent"},
                 "by": {"type": "string", "description": "Columns to group by, comma-separated"},
@@ -63,7 +65,11 @@ async def _from_upload(request: Request, settings: Settings) -> tuple[pd.DataFra
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > settings.max_upload_bytes + FORM_OVERHEAD:
         raise ApiError(413, f"upload larger than {settings.max_upload_bytes} bytes", field="file")
-    form = await request.form(max_files=1, max_fields=len(OPTION_FIELDS))
+    form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS)
+    unknown = sorted(set(form.keys()) - {"file", *OPTION_FIELDS})
+    if unknown:
+        raise field_error(unknown[0], f"unknown form field; expected file and optionally {', '.join(OPTION_FIELDS)}",
+                          "extra_forbidden")
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise field_error("file", "missing: upload the survey as the form field 'file'", "missing")

@@ -1,0 +1,199 @@
+"""HTTP API latency and throughput: single classify at a fixed request rate, and batches of 100.
+
+    python -m benchmarks.bench_api [--model DIR] [--workers 1,2] [--rate 100] [--seconds 10] [--batches 30]
+
+For each worker count, `aduan serve` is started on a free port of 127.0.0.1 (a temporary SQLite
+database, a fresh API key) and loaded from this process; nothing else is contacted. Single
+requests are sent open-loop at --rate per second for --seconds (latency counted from the planned
+send time, so a slow server cannot hide its queue); batches are sent closed-loop, one in flight per
+worker. Every phase is bounded in count and time. Texts are real complaints from the data dir when
+it exists, else the test fixtures. Targets on 2 cores: single p99 <= 25 ms at 100 requests/s,
+batch of 100 >= 2,000 complaints/s.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pandas as pd
+
+from classifier.model import find_latest_model
+from training.data_dir import DataDirNotFound, resolve_data_dir
+from training.readers import read_table
+
+FIXTURE = Path(__file__).resolve().parent.parent / "datasets" / "fixtures" / "api_complaints.csv"
+COMPLAINTS = "complaints/surabaya/keluhan_2022.csv"
+BATCH = 100
+STARTUP_SECONDS = 180
+REQUEST_TIMEOUT = 30.0
+
+
+@dataclass
+class Result:
+    workers: int
+    load: str
+    sent: int
+    ok: int
+    latencies: list[float]  # seconds
+    throughput: str
+
+    def row(self) -> str:
+        cut = statistics.quantiles(self.latencies, n=100) if len(self.latencies) >= 2 else [float("nan")] * 99
+        return (f"| {self.workers} | {self.load} | {self.sent} | {self.ok} | {cut[49] * 1000:.1f} | "
+                f"{cut[94] * 1000:.1f} | {cut[98] * 1000:.1f} | {self.throughput} |")
+
+
+def sample_texts(n: int = 2000, seed: int = 11) -> tuple[list[str], str]:
+    try:
+        frame = read_table(resolve_data_dir(None) / COMPLAINTS)
+        texts, source = frame["keluhan"], "real complaints (data dir)"
+    except (DataDirNotFound, FileNotFoundError, KeyError):
+        texts, source = pd.read_csv(FIXTURE)["text"], "test fixtures"
+    texts = [t for t in texts.astype(str) if t.strip()]
+    random.Random(seed).shuffle(texts)
+    return (texts * (n // len(texts) + 1))[:n], source
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """`aduan serve` in a subprocess with its own database and key."""
+
+    def __init__(self, model: Path, workers: int, tmp: Path):
+        self.env = {**os.environ, "ADUAN_DATABASE_URL": f"sqlite:///{tmp / f'bench-{workers}.db'}"}
+        self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        created = subprocess.run([sys.executable, "-m", "aduan.cli", "keys", "create", "--scope", "desk"],
+                                 env=self.env, capture_output=True, text=True, check=True, timeout=120)
+        self.key = created.stdout.strip()
+        self.base = f"http://127.0.0.1:{free_port()}"
+        self.log = open(tmp / f"server-{workers}.log", "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "aduan.cli", "serve", "--port", self.base.rsplit(":", 1)[1], "--workers",
+             str(workers), "--model", str(model)], env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"server exited; see {self.log.name}")
+            try:
+                if httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise SystemExit(f"server not ready after {STARTUP_SECONDS} s")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.log.close()
+
+
+async def fixed_rate(server: Server, texts: list[str], rate: float,
+                     seconds: float) -> tuple[list[float], int, float]:
+    """Open loop: request i is planned at start + i/rate whatever the earlier ones are doing."""
+    count = int(rate * seconds)
+    loop = asyncio.get_running_loop()
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(base_url=server.base, headers={"X-API-Key": server.key}, limits=limits,
+                                 timeout=REQUEST_TIMEOUT) as client:
+        for text in texts[:20]:  # warm-up: connections, caches
+            await client.post("/v1/complaints/classify", json={"text": text})
+        start = loop.time() + 0.1
+
+        async def one(i: int) -> tuple[float, bool]:
+            planned = start + i / rate
+            await asyncio.sleep(max(0.0, planned - loop.time()))
+            try:
+                answer = await client.post("/v1/complaints/classify", json={"text": texts[i % len(texts)]})
+                ok = answer.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            return loop.time() - planned, ok
+
+        results = await asyncio.gather(*(one(i) for i in range(count)))
+        elapsed = loop.time() - start
+    return [r[0] for r in results], sum(r[1] for r in results), elapsed
+
+
+async def batches(server: Server, texts: list[str], total: int, concurrency: int) -> tuple[list[float], int, float]:
+    """Closed loop: ``concurrency`` clients, each sending its next batch when the last one is answered."""
+    queue = list(range(total))
+    latencies, ok = [], 0
+    async with httpx.AsyncClient(base_url=server.base, headers={"X-API-Key": server.key},
+                                 timeout=REQUEST_TIMEOUT) as client:
+        body = lambda i: {"complaints": [{"text": t} for t in texts[(i * BATCH) % len(texts):][:BATCH]]}  # noqa: E731
+        await client.post("/v1/complaints/classify-batch", json=body(0))  # warm-up
+
+        async def worker():
+            nonlocal ok
+            while queue:
+                i = queue.pop()
+                started = time.perf_counter()
+                try:
+                    answer = await client.post("/v1/complaints/classify-batch", json=body(i))
+                    ok += answer.status_code == 200
+                except httpx.HTTPError:
+                    pass
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, ok, time.perf_counter() - started
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="model directory (default: the latest under $ADUAN_MODELS_DIR or models/)")
+    parser.add_argument("--workers", default="1,2", help="comma-separated worker counts (default: 1,2)")
+    parser.add_argument("--rate", type=float, default=100, help="single requests per second (default: 100)")
+    parser.add_argument("--seconds", type=float, default=10, help="duration of the fixed-rate phase (default: 10)")
+    parser.add_argument("--batches", type=int, default=30, help="batches of 100 per worker count (default: 30)")
+    args = parser.parse_args(argv)
+    if not 0 < args.rate <= 1000 or not 0 < args.seconds <= 120 or not 0 < args.batches <= 500:
+        parser.error("bounded load only: --rate 1..1000, --seconds up to 120, --batches up to 500")
+    model = Path(args.model) if args.model else find_latest_model(os.environ.get("ADUAN_MODELS_DIR", "models"))
+    texts, source = sample_texts()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for workers in [int(w) for w in args.workers.split(",")]:
+            server = Server(model, workers, Path(tmp))
+            try:
+                latencies, ok, elapsed = asyncio.run(fixed_rate(server, texts, args.rate, args.seconds))
+                rows.append(Result(workers, f"single @ {args.rate:g}/s", len(latencies), ok, latencies,
+                                   f"{ok / elapsed:,.0f} requests/s answered"))
+                latencies, ok, elapsed = asyncio.run(batches(server, texts, args.batches, workers))
+                rows.append(Result(workers, f"batch of {BATCH}, {workers} in flight", len(latencies), ok, latencies,
+                                   f"{ok * BATCH / elapsed:,.0f} complaints/s"))
+            finally:
+                server.stop()
+    print(f"model {model.name}; texts: {source}; CPUs: {os.cpu_count()}; client and server share them")
+    print("| workers | load | requests | ok | p50 ms | p95 ms | p99 ms | throughput |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        print(row.row())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
