@@ -42,12 +42,17 @@ class AgencyRouter:
     gazetteer : the city's kelurahan / kecamatan names.
     unit_labels : training label of each local unit, keyed by (level, compact name), so the output
         is spelled exactly as in the training data ("Kelurahan dr. Soetomo").
+    local_weight : factor on the probability of the local levels before choosing. Above 1 sends
+        more complaints to kelurahan / kecamatan (more local units found, fewer city-agency hits);
+        report.md shows the trade-off per weight.
     """
 
-    def __init__(self, level_model, gazetteer: Gazetteer, unit_labels: dict[tuple[str, str], str]):
+    def __init__(self, level_model, gazetteer: Gazetteer, unit_labels: dict[tuple[str, str], str],
+                 local_weight: float = 1.0):
         self.level_model = level_model
         self.gazetteer = gazetteer
         self.unit_labels = unit_labels
+        self.local_weight = local_weight
 
     @classmethod
     def unit_labels_from(cls, labels: Iterable[str]) -> dict[tuple[str, str], str]:
@@ -72,6 +77,9 @@ class AgencyRouter:
         """``complaints`` carry text, alamat, kecamatan, kelurahan (see classifier.predict.Complaint)."""
         proba = self.level_model.predict_proba(normalized)
         classes = np.asarray(self.level_model.classes_)
+        if self.local_weight != 1.0:
+            proba = proba * np.where(np.isin(classes, LOCAL_LEVELS), self.local_weight, 1.0)
+            proba /= proba.sum(axis=1, keepdims=True)
         order = np.argsort(-proba, axis=1)[:, :k]
         results = []
         for row, idx, complaint in zip(proba, order, complaints):

@@ -84,3 +84,13 @@ def test_agency_level():
     assert agency_level("Kelurahan Ujung") == "Kelurahan"
     assert agency_level("Kecamatan Karang Pilang") == "Kecamatan"
     assert agency_level("Dinas Sosial") == "Dinas Sosial"
+
+
+def test_local_weight_shifts_answers_between_city_and_local(gazetteer):
+    complaint = Complaint("jalan rusak", kelurahan="Ujung")
+    even = AgencyRouter(FixedLevels([0.5, 0.1, 0.4]), gazetteer, {})
+    assert even.route(["x"], [complaint])[0].labels[0] == "Dinas Sosial"
+    local = AgencyRouter(FixedLevels([0.5, 0.1, 0.4]), gazetteer, {}, local_weight=1.5)
+    [routed] = local.route(["x"], [complaint])
+    assert routed.labels[0] == "Kelurahan Ujung"
+    assert sum(routed.confidences) == pytest.approx(1.0)  # probabilities are renormalized

@@ -52,7 +52,8 @@ def configured_metrics(task, data_dir, config):
     estimator = fit_task(task, [texts[i] for i in train_idx], [data.labels[i] for i in train_idx], config.seed)
     if task.router is not None:
         gazetteer = Gazetteer.from_lookups(data_dir / task.router.kelurahan_table, data_dir / task.router.kecamatan_table)
-        estimator = AgencyRouter(estimator, gazetteer, AgencyRouter.unit_labels_from(data.original_labels))
+        estimator = AgencyRouter(estimator, gazetteer, AgencyRouter.unit_labels_from(data.original_labels),
+                                 task.router.local_weight)
     y_valid, proba, classes = predict_valid(estimator, data, texts, valid_idx)
     metrics = evaluate(y_valid, proba, classes, Counter(data.original_labels[i] for i in train_idx),
                        task.frequent_min)

@@ -100,6 +100,12 @@ class RouterConfig:
 
     kelurahan_table: str = "complaints/surabaya/lookups/mediacenter_kelurahan.csv"
     kecamatan_table: str = "complaints/surabaya/lookups/mediacenter_kecamatan.csv"
+    # Factor on the local levels' probability: > 1 finds more local units, < 1 more city agencies.
+    local_weight: float = 1.0
+
+    def __post_init__(self):
+        if self.local_weight <= 0:
+            raise ValueError(f"local_weight: expected > 0, got {self.local_weight}")
 
 
 MODEL_KINDS = ("linear_svc", "logreg", "transformer")

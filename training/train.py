@@ -146,6 +146,22 @@ def routing_table_metadata(path: str | None) -> dict | None:
     return {topic: vars(route) for topic, route in table.routes.items()}
 
 
+def local_weight_table(router: AgencyRouter, data: TaskData, texts: list[str], valid_idx, train_counts: Counter,
+                       frequent_min: int, weights=(0.5, 0.75, 1.0, 1.5, 2.0, 3.0)) -> str:
+    """Markdown: city-agency vs local-unit accuracy for each `router.local_weight` a desk may choose."""
+    lines = ["### Local weight: city agencies vs kelurahan / kecamatan", "",
+             f"Current `local_weight` = {router.local_weight}.", "",
+             "| local_weight | frequent-agency accuracy | frequent top-3 | exact local unit | overall accuracy |",
+             "|---|---|---|---|---|"]
+    for weight in weights:
+        candidate = AgencyRouter(router.level_model, router.gazetteer, router.unit_labels, weight)
+        y_valid, proba, classes = predict_valid(candidate, data, texts, valid_idx)
+        m = {**evaluate(y_valid, proba, classes, train_counts, frequent_min), **local_unit_metrics(y_valid, proba, classes)}
+        lines.append(f"| {weight} | {m['frequent_accuracy']:.3f} | {m['frequent_top3_accuracy']:.3f} | "
+                     f"{m['local_unit_accuracy']:.3f} | {m['accuracy']:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
 def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None,
           log: Callable[[str], None] = print) -> Path:
     """Train all tasks of ``config`` and write a model directory; return its path."""
@@ -172,7 +188,7 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
             gazetteer = Gazetteer.from_lookups(data_dir / task.router.kelurahan_table,
                                                data_dir / task.router.kecamatan_table)
             unit_labels = AgencyRouter.unit_labels_from(data.original_labels)
-            estimator = AgencyRouter(estimator, gazetteer, unit_labels)
+            estimator = AgencyRouter(estimator, gazetteer, unit_labels, task.router.local_weight)
         y_valid, proba, classes = predict_valid(estimator, data, texts, valid_idx)
         train_counts = Counter(data.original_labels[i] for i in train_idx)
         metrics = evaluate(y_valid, proba, classes, train_counts, task.frequent_min)
@@ -180,10 +196,12 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
         if task.router is not None:
             metrics.update(local_unit_metrics(y_valid, proba, classes))
         reports.append(markdown_report(name, metrics, y_valid, proba, classes, data.summary))
+        if task.router is not None:
+            reports.append(local_weight_table(estimator, data, texts, valid_idx, train_counts, task.frequent_min))
         # The shipped model learns from every row; the figures above come from the held-out split.
         final = fit_task(task, texts, data.labels, config.seed)
         if task.router is not None:
-            final = AgencyRouter(final, gazetteer, unit_labels)
+            final = AgencyRouter(final, gazetteer, unit_labels, task.router.local_weight)
         estimators[name] = final
         task_meta[name] = {"labels": sorted(set(data.original_labels)), "metrics": metrics, "data": data.summary,
                            "n_train": len(data.texts), "seconds": round(time.perf_counter() - t0, 1)}
