@@ -17,7 +17,8 @@ import pandas as pd
 from classifier.model import ModelNotFound, find_latest_model
 from classifier.parallel import default_jobs
 from classifier.predict import EXPLANATION_COLUMNS, MAX_TEXT_CHARS, PREDICTION_COLUMNS, load_model
-from training.config import ConfigError, TrainingConfig
+from classifier.registry import ModelRegistry, RegistryError
+from training.config import PRIMARY_METRICS, ConfigError, TrainingConfig
 from training.data_dir import DataDirNotFound, resolve_data_dir
 from training.readers import DataError, read_table, require_columns
 
@@ -51,7 +52,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = TrainingConfig.from_toml(args.config or DEFAULT_CONFIG)
     data_dir = resolve_data_dir(args.data_dir)
     out = args.output or os.environ.get("ADUAN_MODELS_DIR")
-    train(config, data_dir, Path(out) if out else None, log=lambda m: print(m, file=sys.stderr))
+    target = train(config, data_dir, Path(out) if out else None, log=lambda m: print(m, file=sys.stderr))
+    registry = ModelRegistry(target.parent)
+    production = registry.production()
+    if production is None:  # the first model becomes production; later ones through retrain or promote
+        registry.promote(target.name, "first production model (aduan train)")
+        print(f"{target.name} promoted to production (there was none)", file=sys.stderr)
+    else:
+        print(f"production stays {production}; to serve {target.name}: aduan models promote {target.name}",
+              file=sys.stderr)
     return 0
 
 
@@ -141,6 +150,119 @@ def cmd_ikm(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- models, retrain
+def primary_metrics_of(metadata: dict) -> list[str]:
+    """"topic frequent_macro_f1 0.8120" per task, with the metrics the model's own config chose."""
+    promotion = (metadata.get("config") or {}).get("promotion") or {}
+    chosen = {**PRIMARY_METRICS, **promotion.get("primary_metrics", {})}
+    figures = []
+    for task, info in metadata.get("tasks", {}).items():
+        value = info.get("metrics", {}).get(chosen.get(task))
+        figures.append(f"{task} {chosen.get(task, '?')} " + ("-" if value is None else f"{value:.4f}"))
+    return figures
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    registry = ModelRegistry(models_dir())
+    if args.action == "promote":
+        registry.promote(args.version, args.reason)
+        print(f"{args.version} is production; a running API serves it after POST /v1/models/reload")
+    elif args.action == "rollback":
+        print(f"rolled back: {registry.rollback()} is production; a running API serves it after "
+              "POST /v1/models/reload")
+    elif args.action == "show":
+        show_model(registry, args.version)
+    else:
+        production = registry.production()
+        versions = registry.versions()
+        for v in versions:
+            marker = "*" if v.version == production else " "
+            print(f"{marker} {v.version}  {v.created_at}  {', '.join(primary_metrics_of(v.metadata))}")
+        if not versions:
+            print(f"no models under {registry.models_dir}")
+        elif production is None:
+            print(f"(nothing promoted: the newest, {versions[0].version}, is served)")
+        else:
+            print("* production")
+    return 0
+
+
+def show_model(registry: ModelRegistry, version: str) -> None:
+    model = registry.show(version)
+    meta = model.metadata
+    promotions = [h for h in registry.state()["history"] if h.get("version") == version]
+    print(f"version     {version}{' (production)' if registry.production() == version else ''}")
+    print(f"path        {model.path}")
+    print(f"created_at  {model.created_at}  ({meta.get('training_seconds', '?')} s of training)")
+    for path, digest in meta.get("data_files", {}).items():
+        print(f"data        {path}  sha256 {digest[:12]}")
+    for entry in promotions:
+        print(f"promoted    {entry.get('promoted_at')}  {entry.get('reason', '')}")
+    for task, info in meta.get("tasks", {}).items():
+        metrics = info.get("metrics", {})
+        figures = ", ".join(f"{k} {metrics[k]:.4f}" for k in
+                            ("accuracy", "macro_f1", "frequent_accuracy", "frequent_macro_f1") if k in metrics)
+        print(f"{task:<11} {info.get('n_train', '?')} rows + {info.get('n_extra', 0)} corrections, "
+              f"{len(info.get('labels', []))} labels; {figures} ({metrics.get('split', 'no split recorded')})")
+
+
+def load_corrections(url: str) -> dict[str, list[tuple[str, str]]]:
+    """Desk corrections from the feedback store: field → [(masked text, correct label)], the latest
+    correction of each (prediction, field) only."""
+    from sqlalchemy import inspect, make_url, select
+
+    from serving.db.models import Feedback, Prediction
+    from serving.db.session import make_engine
+
+    parsed = make_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.drivername.startswith("sqlite") and parsed.database and not Path(parsed.database).is_file():
+        warn(f"no feedback store at {shown}: training without corrections")
+        return {}
+    engine = make_engine(url)
+    try:
+        if not inspect(engine).has_table(Feedback.__tablename__):
+            warn(f"no feedback table at {shown}: training without corrections")
+            return {}
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(Feedback.prediction_id, Feedback.field, Feedback.correct_value, Prediction.text)
+                .join(Prediction, Prediction.id == Feedback.prediction_id)
+                .order_by(Feedback.created_at, Feedback.id)).all()
+    finally:
+        engine.dispose()
+    latest = {(prediction_id, field): (text, value) for prediction_id, field, value, text in rows}  # later wins
+    corrections: dict[str, list[tuple[str, str]]] = {}
+    for (_, field), row in latest.items():
+        corrections.setdefault(field, []).append(row)
+    return corrections
+
+
+def cmd_retrain(args: argparse.Namespace) -> int:
+    from serving.core.config import Settings
+    from training.retrain import format_table, retrain
+
+    config = TrainingConfig.from_toml(args.config or DEFAULT_CONFIG)
+    data_dir = resolve_data_dir(args.data_dir)
+    if args.tolerance is not None and not 0 <= args.tolerance < 1:
+        raise CliError(f"--tolerance {args.tolerance}: expected a number in [0, 1)")
+    corrections = load_corrections(Settings().database_url)
+    for field, rows in corrections.items():
+        if field not in config.tasks:
+            warn(f"{len(rows)} {field} correction(s) ignored: this config trains no {field} model")
+    print("corrections: " + (", ".join(f"{f} {len(r)}" for f, r in corrections.items()) or "none"), file=sys.stderr)
+    result = retrain(config, data_dir, corrections, ModelRegistry(models_dir()), args.tolerance,
+                     log=lambda m: print(m, file=sys.stderr))
+    print(format_table(result.decision.rows))
+    if result.decision.promote:
+        print(f"PROMOTED {result.candidate} (was {result.production or 'none'}): {result.decision.reason}. "
+              "A running API serves it after POST /v1/models/reload.")
+    else:
+        print(f"NOT PROMOTED: production stays {result.production}; candidate {result.candidate} refused: "
+              f"{result.decision.reason}.")
+    return 0
+
+
 # ---------------------------------------------------------------- serve, keys
 def cmd_serve(args: argparse.Namespace) -> int:
     from serving.commands import serve  # the API's dependencies load only for this command
@@ -217,6 +339,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model directory for comment sentiment (default: the latest under models/)")
     p.set_defaults(func=cmd_ikm)
 
+    p = sub.add_parser("models", help="list, show, promote or roll back the models under the models dir")
+    models_sub = p.add_subparsers(dest="action", required=True)
+    models_sub.add_parser("list", help="versions, newest first; * marks production")
+    m = models_sub.add_parser("show", help="summary of one version's model.json")
+    m.add_argument("version")
+    m = models_sub.add_parser("promote", help="make a version production")
+    m.add_argument("version")
+    m.add_argument("--reason", default="promoted by hand (aduan models promote)")
+    models_sub.add_parser("rollback", help="make the previous production version production again")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("retrain", help="train with the desks' corrections; promote only if no primary metric drops")
+    p.add_argument("--config", help="training config TOML (default: configs/default.toml)")
+    p.add_argument("--data-dir", help="data directory (else $ADUAN_DATA_DIR, else ../shared/datasets)")
+    p.add_argument("--tolerance", type=float, help="largest allowed drop of a primary metric (default: the "
+                                                   "config's [promotion] tolerance, 0.005)")
+    p.set_defaults(func=cmd_retrain)
+
     p = sub.add_parser("serve", help="serve the HTTP API (docs at /docs)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
@@ -237,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-EXPECTED_ERRORS = (CliError, DataError, ConfigError, DataDirNotFound, ModelNotFound, FileNotFoundError,
+EXPECTED_ERRORS = (CliError, DataError, ConfigError, DataDirNotFound, ModelNotFound, RegistryError, FileNotFoundError,
                    PermissionError, IsADirectoryError)
 
 

@@ -1,6 +1,6 @@
 """CPU latency per complaint of the transformer backend, at batch size 1 and 32.
 
-    python -m benchmarks.bench_transformer [--checkpoint DIR] [--data-dir DIR] [--texts 128] [--no-base]
+    python -m benchmarks.bench_transformer [--checkpoint DIR] [--data-dir DIR] [--texts 128] [--threads N] [--no-base]
 
 Models: a tiny BERT (hidden 32, 2 layers), a BERT with the shape of IndoBERT-base (hidden 768,
 12 layers, 50k vocabulary) but random weights — latency depends on the shape, not on the weights —
@@ -96,8 +96,11 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir")
     parser.add_argument("--texts", type=int, default=128, help="complaints per measurement")
     parser.add_argument("--no-base", action="store_true", help="skip the BERT-base-shaped model")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     args = parser.parse_args(argv)
     torch, transformers = require_torch()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     transformers.set_seed(0)
     texts, source = sample_texts(args.data_dir, args.texts)
     tokens = [len(t.split()) for t in texts]

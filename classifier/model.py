@@ -58,15 +58,8 @@ class ModelBundle:
 
 
 def find_latest_model(models_dir: str | Path) -> Path:
-    """The newest model directory under ``models_dir`` (by ``created_at`` in model.json)."""
-    models_dir = Path(models_dir)
-    candidates = []
-    for meta in models_dir.glob(f"*/{METADATA_FILE}"):
-        try:
-            created = json.loads(meta.read_text(encoding="utf-8")).get("created_at", "")
-        except (OSError, json.JSONDecodeError):
-            continue
-        candidates.append((str(created), meta.parent.name, meta.parent))
-    if not candidates:
-        raise ModelNotFound(f"no trained model under {models_dir}: run `aduan train` first")
-    return max(candidates)[2]
+    """The model to serve from ``models_dir``: the production version promoted in its registry
+    (``registry.json``, see :mod:`classifier.registry`), else the newest by ``created_at`` in model.json."""
+    from classifier.registry import ModelRegistry  # the registry builds on this module
+
+    return ModelRegistry(models_dir).current()

@@ -14,8 +14,10 @@ from serving.mapping import complaint_response, predict_complaints, sentiment_re
 from serving.metrics import Metrics
 from serving.schemas import ClassifyResponse, ComplaintIn, SentimentResult
 
-# Stored with the prediction; the id and version have their own columns.
-_OUTPUT_FIELDS = {"topic", "agency", "urgency", "needs_review"}
+# Left out of the stored outputs: the id and version have their own columns, and explanations
+# quote words of the original, unmasked text.
+_NOT_STORED = {"prediction_id": True, "model_version": True,
+               **{task: {"explanation"} for task in ("topic", "agency", "urgency")}}
 
 
 def classify(loaded: LoadedModel, complaints: Sequence[ComplaintIn], explain: bool, session: Session,
@@ -27,7 +29,7 @@ def classify(loaded: LoadedModel, complaints: Sequence[ComplaintIn], explain: bo
     # Only the masked text is stored; the address fields are personal data and not needed later.
     session.execute(insert(Prediction), [
         {"id": r.prediction_id, "created_at": now, "model_version": version, "text": mask_pii(c.text),
-         "outputs": r.model_dump(mode="json", include=_OUTPUT_FIELDS), "needs_review": r.needs_review,
+         "outputs": r.model_dump(mode="json", exclude=_NOT_STORED), "needs_review": r.needs_review,
          "api_key_id": api_key_id}
         for c, r in zip(complaints, responses)
     ])

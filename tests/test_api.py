@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import threading
 
 import pandas as pd
@@ -136,6 +138,20 @@ def test_classify_stores_masked_text_and_outputs(client, app, keys):
     assert "Mawar" not in str(stored.outputs)
     assert stored.outputs["topic"]["label"] == body["topic"]["label"] == "Sampah"
     assert stored.model_version == "test-2" and stored.needs_review == body["needs_review"]
+
+
+def test_explanations_are_not_stored(client, app, keys):
+    body = client.post("/v1/complaints/classify", headers=keys["desk"], json={"text": LAMP, "explain": True}).json()
+    with app.state.sessions() as session:
+        stored = session.get(Prediction, body["prediction_id"])
+    assert body["topic"]["explanation"] and "explanation" not in stored.outputs["topic"]
+    assert stored.outputs["topic"]["label"] == body["topic"]["label"]
+
+
+def test_serving_does_not_import_training():
+    code = "import sys, serving.main, serving.commands; print(sorted(m for m in sys.modules if m.startswith('training')))"
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert imported.strip() == "[]"
 
 
 def test_a_short_text_needs_review(client, keys):

@@ -27,7 +27,8 @@ from aduan.cli import main
 from classifier.model import ModelBundle
 from classifier.predict import PREDICTION_COLUMNS, load_model
 from classifier.transformer_model import TransformerTextClassifier
-from training.config import ConfigError, TrainingConfig
+from training.config import ConfigError, ModelConfig, TrainingConfig
+from training.transformer_train import fine_tune
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 # Most words of the fixtures, some left out on purpose: they become [UNK] or word pieces.
@@ -110,8 +111,8 @@ def model_dir(tmp_path_factory, checkpoint, fixtures_dir) -> Path:
     config = write_config(work / "transformer.toml", checkpoint)
     assert main(["train", "--config", str(config), "--data-dir", str(fixtures_dir),
                  "--output", str(work / "models")]) == 0
-    [directory] = (work / "models").iterdir()
-    return directory
+    [meta] = (work / "models").glob("*/model.json")
+    return meta.parent
 
 
 def test_fine_tuning_reduces_the_loss(model_dir):
@@ -163,6 +164,16 @@ def test_pickle_round_trip_and_batching_give_the_same_probabilities(model_dir):
     assert abs(copy.predict_proba(texts) - proba).max() < 1e-5
     assert list(copy.classes_) == list(estimator.classes_)
     assert estimator.predict_proba([]).shape == (0, 3)
+
+
+def test_fine_tuning_is_reproducible_with_the_seed(checkpoint, fixtures_dir):
+    data = pd.read_csv(fixtures_dir / "transformer_topics.csv", dtype=str)
+    texts, labels = [t.lower() for t in data["text"]], list(data["topik"])
+    cfg = ModelConfig(kind="transformer", path=str(checkpoint), epochs=2, batch_size=8, learning_rate=1e-2,
+                      max_length=32)
+    first, second = fine_tune(texts, labels, cfg, seed=3), fine_tune(texts, labels, cfg, seed=3)
+    assert first.train_loss_ == second.train_loss_
+    assert abs(first.predict_proba(texts) - second.predict_proba(texts)).max() < 1e-6
 
 
 @pytest.mark.parametrize("model, message", [

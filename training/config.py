@@ -160,8 +160,8 @@ class ModelConfig:
             raise ValueError('path: required when kind = "transformer": set model.path to a local '
                              "Hugging Face checkpoint directory (see the README, Transformer backend)")
         if not Path(self.path).is_dir():
-            raise ValueError(f"path: checkpoint directory {self.path!r} not found "
-                             f"(relative paths start at the working directory {Path.cwd()})")
+            raise ValueError(f"path: checkpoint directory {self.path!r} not found (relative paths start at the "
+                             f"working directory {Path.cwd()}; README, Transformer backend, says how to fetch one)")
         if not (Path(self.path) / "config.json").is_file():
             raise ValueError(f"path: {self.path!r} is not a Hugging Face checkpoint directory (no config.json)")
 
@@ -204,6 +204,28 @@ class TaskConfig:
 TASK_NAMES = ("topic", "agency", "urgency", "sentiment")
 
 
+PRIMARY_METRICS = {"topic": "frequent_macro_f1", "agency": "frequent_accuracy", "urgency": "macro_f1",
+                   "sentiment": "macro_f1"}
+
+
+@dataclass
+class PromotionConfig:
+    """When `aduan retrain` may replace the production model: per task, the candidate's primary
+    held-out metric may be at most ``tolerance`` below production's (on the same validation rows).
+    ``primary_metrics`` names a key of model.json ``tasks.<task>.metrics``; tasks left out keep the default."""
+
+    tolerance: float = 0.005
+    primary_metrics: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.primary_metrics = {**PRIMARY_METRICS, **self.primary_metrics}
+        if not 0.0 <= self.tolerance < 1.0:
+            raise ValueError(f"tolerance: expected a number in [0, 1), got {self.tolerance}")
+        unknown = sorted(set(self.primary_metrics) - set(TASK_NAMES))
+        if unknown:
+            raise ValueError(f"primary_metrics: unknown task(s) {unknown}; known: {list(TASK_NAMES)}")
+
+
 @dataclass
 class TrainingConfig:
     """A whole training run: seed, output, text pipeline and the tasks to train."""
@@ -216,6 +238,7 @@ class TrainingConfig:
     # topic → agency table (from `aduan routing-table`), path relative to the config file;
     # used when there is no agency model, or when it is unsure and the topic model is sure
     routing_table: str | None = None
+    promotion: PromotionConfig = field(default_factory=PromotionConfig)  # `aduan retrain`
 
     def __post_init__(self):
         if not self.tasks:
@@ -239,6 +262,7 @@ class TrainingConfig:
             data["confidence"] = ConfidencePolicy.from_dict(data.get("confidence"))
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+        data["promotion"] = _build(PromotionConfig, data.get("promotion"), "promotion")
         return _build(cls, data, "config")
 
     @classmethod

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import platform
 import sys
 import time
@@ -162,9 +163,47 @@ def local_weight_table(router: AgencyRouter, data: TaskData, texts: list[str], v
     return "\n".join(lines) + "\n"
 
 
+@dataclass
+class ExtraRows:
+    """Rows added to a task's training side; ``held_out_*`` leaves out texts equal to a validation text."""
+
+    texts: list[str]  # normalized
+    labels: list[str]  # what the model learns (the level for a routed agency task)
+    original_labels: list[str]
+    held_out_texts: list[str]
+    held_out_labels: list[str]
+
+    @classmethod
+    def of(cls, task: TaskConfig, rows: list[tuple[str, str]], normalize, valid_texts: set[str]) -> "ExtraRows":
+        rows = [(text, label.strip()) for text, label in rows if text.strip() and label.strip()]
+        texts = normalize([text for text, _ in rows])
+        original = [label for _, label in rows]
+        labels = [agency_level(lab) for lab in original] if task.router is not None else original
+        # Learning a validation text's label before scoring it would flatter the model.
+        kept = [j for j, t in enumerate(texts) if t not in valid_texts]
+        return cls(texts, labels, original, [texts[j] for j in kept], [labels[j] for j in kept])
+
+    def summary(self, base_labels: list[str]) -> str:
+        known = set(base_labels)
+        new = sum(lab not in known for lab in self.original_labels)
+        return (f"{len(self.texts)} extra training rows ({len(self.texts) - len(self.held_out_texts)} equal to a "
+                f"validation text: used for the final model only; {new} with a label the base data lacks)")
+
+
+def validation_fingerprint(data: TaskData, valid_idx) -> str:
+    """sha256 of the validation rows (text, label): equal fingerprints mean comparable held-out figures."""
+    rows = [[data.texts[i], data.original_labels[i]] for i in valid_idx]
+    return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
 def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None,
-          log: Callable[[str], None] = print) -> Path:
-    """Train all tasks of ``config`` and write a model directory; return its path."""
+          log: Callable[[str], None] = print, extra_training: dict[str, list[tuple[str, str]]] | None = None) -> Path:
+    """Train all tasks of ``config`` and write a model directory; return its path.
+
+    ``extra_training`` (task → (text, label) rows, e.g. desk corrections) joins the training side
+    only: the held-out figures stay on the base data's validation rows, so models trained with and
+    without it are scored on the same rows (``valid_sha256`` in model.json identifies them).
+    """
     started = time.perf_counter()
     np.random.seed(config.seed)
     normalizer = TextNormalizer(config.text, slang=load_slang_lexicon(data_dir), stopwords=load_stopwords(data_dir))
@@ -182,14 +221,19 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
         log(f"[{name}] {data.summary}")
         texts = normalize(data.texts)
         train_idx, valid_idx, split_name = split_indices(data, task, config.seed)
+        extra = ExtraRows.of(task, (extra_training or {}).get(name, []), normalize, {texts[i] for i in valid_idx})
+        if extra.texts:
+            log(f"[{name}] {extra.summary(data.original_labels)}")
         y_train = [data.labels[i] for i in train_idx]
-        estimator = fit_task(task, [texts[i] for i in train_idx], y_train, config.seed)
+        estimator = fit_task(task, [texts[i] for i in train_idx] + extra.held_out_texts,
+                             y_train + extra.held_out_labels, config.seed)
         if task.router is not None:
             gazetteer = Gazetteer.from_lookups(data_dir / task.router.kelurahan_table,
                                                data_dir / task.router.kecamatan_table)
-            unit_labels = AgencyRouter.unit_labels_from(data.original_labels)
+            unit_labels = AgencyRouter.unit_labels_from(data.original_labels + extra.original_labels)
             estimator = AgencyRouter(estimator, gazetteer, unit_labels, task.router.local_weight)
         y_valid, proba, classes = predict_valid(estimator, data, texts, valid_idx)
+        # Base rows only: extra rows must not change which labels count as frequent (comparable metrics).
         train_counts = Counter(data.original_labels[i] for i in train_idx)
         metrics = evaluate(y_valid, proba, classes, train_counts, task.frequent_min)
         metrics["split"] = split_name
@@ -199,12 +243,14 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
         if task.router is not None:
             reports.append(local_weight_table(estimator, data, texts, valid_idx, train_counts, task.frequent_min))
         # The shipped model learns from every row; the figures above come from the held-out split.
-        final = fit_task(task, texts, data.labels, config.seed)
+        final = fit_task(task, texts + extra.texts, data.labels + extra.labels, config.seed)
         if task.router is not None:
             final = AgencyRouter(final, gazetteer, unit_labels, task.router.local_weight)
         estimators[name] = final
-        task_meta[name] = {"labels": sorted(set(data.original_labels)), "metrics": metrics, "data": data.summary,
-                           "n_train": len(data.texts), "seconds": round(time.perf_counter() - t0, 1)}
+        task_meta[name] = {"labels": sorted(set(data.original_labels + extra.original_labels)), "metrics": metrics,
+                           "data": data.summary, "n_train": len(data.texts), "n_extra": len(extra.texts),
+                           "valid_sha256": validation_fingerprint(data, valid_idx),
+                           "seconds": round(time.perf_counter() - t0, 1)}
         all_files.update(data.files)
         log(f"[{name}] {split_name}: accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}, "
             f"top-3 {metrics['top3_accuracy']:.3f}, frequent accuracy {metrics['frequent_accuracy']:.3f}, "
@@ -212,6 +258,9 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
 
     created = datetime.now(timezone.utc)
     version = created.strftime("%Y%m%dT%H%M%SZ")
+    parent = Path(output_dir or config.output_dir)
+    if (parent / version).exists():  # two runs in one second: never overwrite a registered version
+        version = created.strftime("%Y%m%dT%H%M%S%fZ")
     metadata = {
         "version": version,
         "created_at": created.isoformat(),
@@ -227,7 +276,7 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
         "tasks": task_meta,
     }
     bundle = ModelBundle(normalizer, estimators, metadata)
-    target = Path(output_dir or config.output_dir) / version
+    target = parent / version
     bundle.save(target)
     (target / "report.md").write_text(f"# aduan model {version}\n\n" + "\n".join(reports), encoding="utf-8")
     log(f"model written to {target} in {metadata['training_seconds']} s")

@@ -52,13 +52,15 @@ def _invalid(exc: ValidationError, where: str = "body") -> RequestValidationErro
     return RequestValidationError([{**e, "loc": (where, *e["loc"])} for e in exc.errors()])
 
 
-async def _from_json(request: Request) -> tuple[pd.DataFrame, IkmOptions, str]:
-    try:
-        params = IkmReportRequest.model_validate_json(await request.body())
+async def _from_json(request: Request, settings: Settings) -> tuple[pd.DataFrame, IkmOptions, str]:
+    body = await request.body()
+    try:  # in the thread pool, like every step that grows with the survey: the event loop stays free
+        params = await run_in_threadpool(IkmReportRequest.model_validate_json, body)
     except ValidationError as exc:
         raise _invalid(exc) from None
-    frame = pd.DataFrame(params.rows)
-    return frame, params, "rows"
+    if len(params.rows) > settings.max_survey_rows:
+        raise ApiError(413, f"rows: more than {settings.max_survey_rows}", field="rows")
+    return await run_in_threadpool(pd.DataFrame, params.rows), params, "rows"
 
 
 async def _from_upload(request: Request, settings: Settings) -> tuple[pd.DataFrame, IkmOptions, str]:
@@ -112,7 +114,7 @@ async def ikm_report(request: Request, key: ReportingKey, holder: HolderDep, set
     multipart form (≤ 10 MB)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
-        frame, options, source = await _from_json(request)
+        frame, options, source = await _from_json(request, settings)
     elif content_type == "multipart/form-data":
         frame, options, source = await _from_upload(request, settings)
     else:
