@@ -14,6 +14,7 @@ from classifier.model import ModelBundle
 from classifier.parallel import map_in_chunks
 from classifier.router import LOCAL_LEVELS, agency_level
 from classifier.routing_table import Route, RoutingTable
+from classifier.urgency import urgency_reasons
 
 # Texts longer than this are cut before prediction: the first 20k characters hold the complaint.
 MAX_TEXT_CHARS = 20_000
@@ -87,6 +88,7 @@ class ComplaintPrediction:
             "agency_top3": "|".join(s.label for s in self.agency.top[:3]) if self.agency else "",
             "urgency": label(self.urgency),
             "urgency_confidence": conf(self.urgency),
+            "urgency_reasons": "|".join(self.urgency_reasons),
             "urgency_confidence_level": level(self.urgency),
             "needs_review": "true" if self.needs_review else "false",
         }
@@ -101,14 +103,32 @@ PREDICTION_COLUMNS = list(ComplaintPrediction().to_row())
 EXPLANATION_COLUMNS = list(ComplaintPrediction().explanation_row())
 
 
-def _task_predictions(estimator, texts: list[str], k: int = 3) -> list[TaskPrediction]:
+def threshold_decisions(proba: np.ndarray, classes: Sequence[str],
+                        thresholds: Mapping[str, float] | None = None) -> np.ndarray:
+    """Column of the predicted label per row of ``proba``.
+
+    The most probable label among those whose probability reaches their threshold (a task's
+    ``label_thresholds``, e.g. ``{"tinggi": 0.3}``), else the most probable label.
+    """
+    best = proba.argmax(axis=1)
+    columns = [j for j, c in enumerate(classes) if c in (thresholds or {})]
+    if not columns:
+        return best
+    reached = np.zeros(proba.shape, dtype=bool)
+    for j in columns:
+        reached[:, j] = proba[:, j] >= thresholds[classes[j]]
+    return np.where(reached.any(axis=1), np.where(reached, proba, -1.0).argmax(axis=1), best)
+
+
+def _task_predictions(estimator, texts: list[str], k: int = 3,
+                      thresholds: Mapping[str, float] | None = None) -> list[TaskPrediction]:
     proba = estimator.predict_proba(texts)
-    classes = np.asarray(estimator.classes_)
+    classes = [str(c) for c in estimator.classes_]
     order = np.argsort(-proba, axis=1)[:, :k]
     out = []
-    for row, idx in zip(proba, order):
-        top = [LabelScore(str(classes[i]), float(row[i])) for i in idx]
-        out.append(TaskPrediction(top[0].label, top[0].confidence, top))
+    for row, idx, chosen in zip(proba, order, threshold_decisions(proba, classes, thresholds)):
+        top = [LabelScore(classes[i], float(row[i])) for i in idx]
+        out.append(TaskPrediction(classes[chosen], float(row[chosen]), top))
     return out
 
 
@@ -156,8 +176,14 @@ class ComplaintClassifier:
             estimator = self.bundle.tasks.get(task)
             if estimator is None:
                 continue
+            thresholds = self.bundle.metadata.get("tasks", {}).get(task, {}).get("label_thresholds")
             predictions = (_routed_predictions(estimator, texts, items) if hasattr(estimator, "route")
-                           else _task_predictions(estimator, texts))
+                           else _task_predictions(estimator, texts, thresholds=thresholds))
+            if task == "urgency":
+                originals = [(c.text or "")[:MAX_TEXT_CHARS] for c in items]
+                for result, reasons in zip(results, urgency_reasons(estimator, originals, texts,
+                                                                    [p.label for p in predictions])):
+                    result.urgency_reasons = reasons
             for result, pred, text, item in zip(results, predictions, texts, items):
                 pred.level = self.policy.level(pred.confidence)
                 pred.action = self.policy.action(task, pred.confidence)
@@ -191,6 +217,7 @@ class ComplaintClassifier:
     def _explain(self, estimator, normalized: str, label: str, original: str) -> list[str]:
         if hasattr(estimator, "route"):  # the router's linear model predicts levels
             estimator, label = estimator.level_model, agency_level(label)
+        estimator = getattr(estimator, "estimator_", estimator)  # the pipeline inside the urgency rules
         cues = cue_tokens(estimator, normalized, label)
         return original_words(cues, original, self.bundle.normalizer.normalize)
 

@@ -74,7 +74,7 @@ CUES: tuple[Cue, ...] = (
         after=_gap(4) + r"(?:patah|miring|doyong|condong|rapuh|keropos|lapuk|retak|bergoyang)", strong=True),
     Cue("subsided", "danger", "ambles|amblas|anjlok|retak|miring"),
     Cue("power_cable", "danger", "kabel listrik|kabel pln|kabel pju|kabel lampu|kabel tegangan tinggi|"
-                                         "kabel sutet|kabel jaringan listrik",
+                                 "kabel sutet|kabel jaringan listrik",
         after=_gap(4) + r"(?:menjuntai|terjuntai|menggantung|menggelantung|melintang|rendah|terkelupas|terbuka|"
                         r"putus|jatuh|terjatuh|korslet|konslet|korsleting|terbakar|percikan|memercik)", strong=True),
     Cue("cable_down", "danger", "kabel",
@@ -83,8 +83,8 @@ CUES: tuple[Cue, ...] = (
     Cue("cable_low", "danger", "kabel",
         after=_gap(4) + r"(?:menjuntai|terjuntai|menggantung|menggelantung|melintang|rendah|terkelupas)"),
     Cue("shock", "danger", "kesetrum|tersetrum|kesetrom|tersengat listrik|korsleting|korslet|konslet|"
-                                   "percikan api|kobaran api|ada api|keluar api|kebakaran|terbakar|ledakan|meledak",
-        strong=True),
+                           "percikan api|kobaran api|ada api|keluar api|kebakaran|terbakar|ledakan|meledak|"
+                           "gas bocor|kebocoran gas|bau gas", strong=True),
     Cue("flood_home", "danger", "banjir|air|genangan|kebanjiran|tergenang",
         after=_gap(4) + r"(?:masuk|memasuki|menggenangi|merendam|ke\s+dalam)\W+(?:\w+\W+)?(?:ke)?(?:rumah|kamar|dapur|"
                         r"sekolah)",
@@ -92,47 +92,50 @@ CUES: tuple[Cue, ...] = (
     Cue("flood_home_late", "danger", "masuk rumah|masuk ke rumah|masuk kerumah|masuk ke dalam rumah|kemasukan",
         requires=r"\bbanjir", strong=True, unless=_RAIN_CONDITION),
     Cue("flood_entered", "danger", "kebanjiran|kemasukan air|terendam|setinggi lutut|setinggi pinggang|"
-                                           "setinggi dada|sepinggang|selutut|belum surut|tidak surut|tak kunjung surut",
+                                   "setinggi dada|sepinggang|selutut|belum surut|tidak surut|tak kunjung surut",
         strong=True, unless=_RAIN_CONDITION, negatable=False),
+    Cue("evacuated", "danger", "mengungsi|pengungsian|dievakuasi", strong=True),
+    Cue("structure_down", "danger", "jembatan|tanggul|plengsengan|plafon|atap",
+        after=_gap(3) + r"(?:putus|jebol|ambrol|runtuh|roboh|ambruk|retak\W+parah|hampir\W+roboh)", strong=True),
     Cue("flood", "danger", "banjir|genangan|tergenang|meluap|luber"),
     Cue("traffic_light", "danger", "lampu merah|lampu lalu lintas|traffic light|trafic light|traffict light|"
-                                           "trafficlight|apill|apil|bangjo",
+                                   "trafficlight|apill|apil|bangjo",
         after=_gap(3) + r"(?:mati|padam|tidak\s+menyala|tidak\s+nyala|error|rusak|kedip)", strong=True),
     Cue("animal", "danger", "ular|buaya|biawak|tawon|lebah|kalajengking|anjing galak|anjing gila|rabies|"
-                                    "digigit|menggigit|gigitan|diserang|menyerang", strong=True),
+                            "digigit|menggigit|gigitan|diserang|menyerang", strong=True),
     Cue("animal_stray", "danger", "anjing liar|monyet|kera|sarang"),
     Cue("open_hole", "danger", "lubang besar|lubang dalam|lubang menganga|menganga|tutup got hilang|"
-                                       "gorong gorong terbuka|manhole"),
+                               "gorong gorong terbuka|manhole"),
     Cue("dangerous", "danger", "bahaya|berbahaya|membahayakan|mengancam keselamatan|keselamatan"),
     Cue("ambulance", "danger", "ambulan|ambulans|ambulance|pemadam",
         after=_gap(2) + r"(?:tidak|tdk|gak|ga|nggak|sulit|susah)\W+(?:\w+\W+)?(?:bisa\W+)?(?:masuk|lewat|lewati)",
         strong=True),
     # ---- harm: someone hurt or nearly hurt (the guideline's first tie-breaker)
     Cue("accident", "harm", "kecelakaan|celaka|mencelakakan|mencelakai|tertabrak|ditabrak|menabrak|"
-                                    "terserempet|diserempet|laka", strong=True),
+                            "terserempet|diserempet|laka", strong=True),
     Cue("fell", "harm", "jatuh|terjatuh|terperosok|terpelosok|terjerembab|terjerembap|kejeblos|kejeglong|"
-                                "keblowok|terjungkal|terpeleset|kepleset|tersandung|kesandung|tergelincir",
+                        "keblowok|terjungkal|terpeleset|kepleset|tersandung|kesandung|tergelincir",
         after=r"(?!\W+(?:tempo|miskin|sakit|cinta|ke\W+(?:dalam\W+)?(?:sungai|got|saluran|selokan|kali)))",
         strong=True),
     Cue("hurt", "harm", "luka|terluka|luka luka|berdarah|cidera|cedera|patah tulang|gegar otak|tewas|"
-                                "korban jiwa|korban|tertimpa|menimpa|menimpah|kejatuhan",
+                        "korban jiwa|korban|tertimpa|menimpa|menimpah|kejatuhan",
         after=r"(?!\W+(?:penggusuran|gusuran|terdampak|phk|penipuan|pungli|pemerasan|maladministrasi|hati))",
         strong=True),
     # ---- health: emergency, refused care, outbreak, fumes making people sick
-    Cue("emergency", "health", "igd|ugd|gawat darurat|kritis|sekarat|tidak sadarkan diri|pingsan|kejang|"
-                                       "sesak napas|sesak nafas|sesak|muntah darah|keracunan|overdosis|"
-                                       "gangguan pernapasan|gangguan pernafasan|ispa|perih di mata|mata perih|"
-                                       "membahayakan kesehatan", strong=True),
+    Cue("emergency", "health", "igd|ugd|gawat darurat|kritis|sekarat|tidak sadarkan diri|pingsan|kejang|pendarahan|"
+                               "sesak napas|sesak nafas|sesak|muntah darah|keracunan|overdosis|"
+                               "gangguan pernapasan|gangguan pernafasan|ispa|perih di mata|mata perih|"
+                               "membahayakan kesehatan", strong=True),
     Cue("refused_care", "health", "ditolak|di tolak|menolak|tidak dilayani|tidak di layani|tidak melayani|"
-                                          "tidak mau melayani|tidak diterima|tidak dikasih|tidak diberi|"
-                                          "ditelantarkan|dipulangkan|dimarahi|memarahi",
+                                  "tidak mau melayani|tidak diterima|tidak dikasih|tidak diberi|"
+                                  "ditelantarkan|dipulangkan|dimarahi|memarahi",
         requires=r"(?s)^(?=.*\b(?:rumah sakit|rs|rsu|rsud|puskesmas|pkm|igd|ugd|faskes|klinik|rujukan|dokter)\b)"
                  rf"(?=.*{_SICK})", strong=True),
     Cue("outbreak", "health", "dbd|demam berdarah|demam berdarah dengue|wabah|kejadian luar biasa|klb|"
-                                      "diare massal|keracunan massal|campak|difteri|kena db|terkena db|positif db",
+                              "diare massal|keracunan massal|campak|difteri|kena db|terkena db|positif db",
         strong=True),
     Cue("contagious", "health", "positif covid|positif omicron|terpapar covid|terkonfirmasi positif|isoman|"
-                                        "isolasi mandiri|tbc aktif"),
+                                "isolasi mandiri|tbc aktif"),
     Cue("sick", "health", "sakit|pasien|opname|dirawat|rawat inap|covid|omicron|meninggal|meninggal dunia|jenazah|"
                           "demam|batuk|mual|pusing|gatal|stroke"),
     Cue("fumes", "health", "asap|limbah|bau menyengat|polusi|pencemaran|debu|racun|beracun"),
@@ -146,38 +149,40 @@ CUES: tuple[Cue, ...] = (
         strong=True, negatable=False),
     Cue("water_off_late", "essential", "mati", after=_gap(3) + r"(?:pdam|air\W+pdam)", strong=True),
     Cue("water_none", "essential", "tidak keluar air|tdk keluar air|gak keluar air|ga keluar air|"
-                                           "nggak keluar air|tidak ada air|tidak dapat air|tidak dpt air|"
-                                           "tidak mendapat air|"
-                                           "tidak mendapatkan air|tanpa air|kehabisan air|tangki air|"
-                                           "tandon air bersih|bantuan air bersih|kiriman air", strong=True,
+                                   "nggak keluar air|tidak ada air|tidak dapat air|tidak dpt air|"
+                                   "tidak mendapat air|"
+                                   "tidak mendapatkan air|tanpa air|kehabisan air|tangki air|"
+                                   "tandon air bersih|bantuan air bersih|kiriman air", strong=True,
         negatable=False),
     Cue("water_dirty", "essential", "pdam|air pdam|air bersih|air kran|air keran|air ledeng",
         after=_gap(6) + r"(?:keruh|kotor|bau|berbau|berlumpur|lumpur|hitam|kuning|kecoklatan|tercampur|bercampur|"
                         r"terkontaminasi|berwarna)", strong=True),
     Cue("hunger", "essential", "kelaparan|tidak bisa makan|tidak dapat makan|tidak ada makanan|"
-                                       "tidak ada beras|kurang gizi|gizi buruk|busung lapar|tidak makan", strong=True,
+                               "tidak ada beras|kurang gizi|gizi buruk|busung lapar|tidak makan", strong=True,
         negatable=False),
     # ---- vulnerable people: strong when abandoned or in danger
     Cue("abandoned", "vulnerable", "terlantar|telantar|ditelantarkan|diterlantarkan|sebatang kara|"
-                                           "tidak terurus|tidur di jalan|tinggal di jalan|tidak ada yang merawat",
+                                   "tidak terurus|tidur di jalan|tinggal di jalan|tidak ada yang merawat|"
+                                   "anak hilang|orang hilang|bayi dibuang",
         strong=True),
     Cue("odgj_risk", "vulnerable", "odgj|ogdj|gangguan jiwa|orang gila",
         requires=r"\b(?:mengamuk|ngamuk|kumat|melukai|membahayakan|mengancam|memukul|berkeliaran|merusak|sakit|"
                  r"menyerang|telanjang)", strong=True),
     Cue("vulnerable", "vulnerable", "lansia|lanjut usia|manula|jompo|balita|bayi|anak kecil|disabilitas|"
-                                            "difabel|penyandang|tunanetra|tuna netra|lumpuh|odgj|gelandangan|tunawisma|"
-                                            "pengemis|anak jalanan|yatim|yatim piatu|ibu hamil|hamil"),
+                                    "difabel|penyandang|tunanetra|tuna netra|lumpuh|odgj|gelandangan|tunawisma|"
+                                    "pengemis|anak jalanan|yatim|yatim piatu|ibu hamil|hamil"),
     # ---- violence and crime
     Cue("violence", "violence", "tawuran|perkelahian|berkelahi|berantem|dipukul|dipukuli|memukul|memukuli|"
-                                        "menganiaya|dianiaya|penganiayaan|dihajar|menghajar|dikeroyok|mengeroyok|"
-                                        "pengeroyokan|mengancam|diancam|ancaman|membunuh|dibunuh|pembunuhan|"
-                                        "teror|meneror|diteror|pelecehan|dilecehkan|melecehkan|pencabulan|dicabuli|"
-                                        "pemerkosaan|diperkosa|kekerasan|kdrt|begal|dibegal|pembegalan|perampokan|"
-                                        "dirampok|penjambretan|dijambret|penusukan|ditusuk|senjata tajam|sajam|"
-                                        "celurit|clurit|penculikan|diculik|perundungan|dirundung|dibully|bullying|"
-                                        "melempar batu|dilempar batu|pengancaman", after=r"(?!\W+rata\b)", strong=True),
+                                "menganiaya|dianiaya|penganiayaan|dihajar|menghajar|dikeroyok|mengeroyok|"
+                                "pengeroyokan|mengancam|diancam|ancaman|membunuh|dibunuh|pembunuhan|"
+                                "teror|meneror|diteror|pelecehan|dilecehkan|melecehkan|pencabulan|dicabuli|"
+                                "pemerkosaan|diperkosa|kekerasan|kdrt|begal|dibegal|pembegalan|perampokan|"
+                                "dirampok|penjambretan|dijambret|penusukan|ditusuk|senjata tajam|sajam|"
+                                "celurit|clurit|penculikan|diculik|perundungan|dirundung|dibully|bullying|"
+                                "melempar batu|dilempar batu|pengancaman|pembacokan|dibacok|membacok|"
+                                "penodongan|menodong|senjata api", after=r"(?!\W+rata\b)", strong=True),
     Cue("crime", "violence", "pencurian|maling|dicuri|kemalingan|narkoba|sabu|miras|mabuk|judi|balap liar|"
-                                     "ugal ugalan|preman|premanisme"),
+                             "ugal ugalan|preman|premanisme|pemalakan|dipalak|pemerasan|diperas"),
 )
 
 # Words before a cue that deny it, or make it a worry rather than a fact.
@@ -384,12 +389,13 @@ class UrgencyCues(BaseEstimator, TransformerMixin):
         return sp.csr_matrix((data, (rows, cols)), shape=(len(texts), base + 4), dtype=np.float32)
 
     # ---------------------------------------------------------------- decisions
+    def _matches(self, text: str) -> list[CueMatch]:
+        matches = getattr(self, "_recent", {}).get(text)
+        return self.find(text) if matches is None else matches
+
     def evidence(self, text: str) -> str:
         """``"strong"`` (an active strong cue), ``"weak"`` (another active cue) or ``"none"``."""
-        matches = getattr(self, "_recent", {}).get(text)
-        if matches is None:
-            matches = self.find(text)
-        active = [m for m in matches if m.active]
+        active = [m for m in self._matches(text) if m.active]
         if any(m.cue.strong for m in active):
             return "strong"
         return "weak" if active else "none"
@@ -485,9 +491,15 @@ def find_cue_finder(estimator) -> UrgencyCues | None:
     return None
 
 
-def urgency_reasons(estimator, texts: Sequence[str], labels: Sequence[str]) -> list[list[str]]:
-    """Cue phrases of each original text behind its predicted urgency (empty without a cue finder)."""
+def urgency_reasons(estimator, originals: Sequence[str], normalized: Sequence[str],
+                    labels: Sequence[str]) -> list[list[str]]:
+    """Cue phrases of each original text behind its predicted urgency (empty without a cue finder).
+
+    The phrases are read from the original text, so they are the reporter's own words; a text
+    whose normalized form holds no cue (most complaints) is not read a second time.
+    """
     finder = find_cue_finder(estimator)
     if finder is None:
-        return [[] for _ in texts]
-    return [finder.reasons(text or "", label) for text, label in zip(texts, labels)]
+        return [[] for _ in originals]
+    return [finder.reasons(original or "", label) if finder._matches(norm) else []
+            for original, norm, label in zip(originals, normalized, labels)]

@@ -79,6 +79,18 @@ def test_a_different_frequent_threshold_is_not_comparable():
     assert [r.verdict for r in compare(candidate, meta(), 0.005).rows] == [NOT_COMPARABLE, OK]
 
 
+def test_the_same_rows_split_another_way_are_not_comparable():
+    def with_split(split: dict, seed: int = 7) -> dict:
+        return {**meta(agency=None), "config": {"seed": seed, "tasks": {"topic": {"split": split}}}}
+
+    older = {"valid_fraction": 0.2, "by_time": True}  # a model from before cv_folds existed
+    assert compare(with_split({**older, "cv_folds": 0, "cv_repeats": 1}), with_split(older), 0.005).promote
+    cv = {**older, "cv_folds": 5, "cv_repeats": 3}
+    assert compare(with_split(cv), with_split(cv), 0.005).promote
+    for other in (with_split({**cv, "cv_folds": 3}), with_split(cv, seed=8)):
+        assert compare(other, with_split(cv), 0.005).rows[0].verdict == NOT_COMPARABLE
+
+
 def test_models_without_a_validation_fingerprint_compare_their_data_files():
     def old_style(sha: str, value: float) -> dict:
         config = {"seed": 7, "tasks": {"topic": {"sources": [{"path": "a.csv"}], "split": {"valid_fraction": 0.2},
@@ -100,6 +112,9 @@ def test_primary_metrics_come_from_the_promotion_config():
     assert decision.rows[0].metric == "accuracy" and not decision.promote
     missing = compare(meta(), meta(), 0.005, {"topic": "no_such_metric"})
     assert not missing.promote and "no_such_metric" in missing.reason
+    only_candidate = compare(candidate, meta(), 0.005, {"topic": "accuracy"})
+    assert only_candidate.rows[0].verdict == NOT_COMPARABLE
+    assert "production records no metric 'accuracy'" in only_candidate.reason
 
 
 def test_the_promotion_section_of_the_config():

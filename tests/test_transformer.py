@@ -176,12 +176,19 @@ def test_fine_tuning_is_reproducible_with_the_seed(checkpoint, fixtures_dir):
     assert abs(first.predict_proba(texts) - second.predict_proba(texts)).max() < 1e-6
 
 
+def test_max_length_beyond_the_checkpoint_positions_is_a_config_error(checkpoint):
+    cfg = ModelConfig(kind="transformer", path=str(checkpoint), max_length=65)  # the tiny BERT has 64
+    with pytest.raises(ConfigError, match="model.max_length: 65 exceeds the 64 positions"):
+        fine_tune(["jalan rusak", "lampu mati"], ["a", "b"], cfg, seed=0)
+
+
 @pytest.mark.parametrize("model, message", [
     ({"kind": "transformer"}, "model.path"),
     ({"kind": "transformer", "path": "no/such/checkpoint"}, "'no/such/checkpoint' not found"),
     ({"kind": "transformer", "path": "."}, "no config.json"),
     ({"kind": "transformer", "path": "CHECKPOINT", "device": "gpu"}, "device"),
     ({"kind": "transformer", "path": "CHECKPOINT", "epochs": 0}, "epochs"),
+    ({"kind": "transformer", "path": "CHECKPOINT", "batch_size": 8.5}, "batch_size"),
 ])
 def test_bad_transformer_config_names_the_field(model, message, checkpoint):
     model = {k: str(checkpoint) if v == "CHECKPOINT" else v for k, v in model.items()}

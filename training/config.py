@@ -59,14 +59,25 @@ class SourceConfig:
 
 @dataclass
 class SplitConfig:
-    """Validation split: the latest part by date when the source has a date column, else stratified."""
+    """Validation split: the latest part by date when the source has a date column, else stratified.
+
+    Without a date column, ``cv_folds >= 2`` replaces the single stratified split by repeated
+    stratified cross-validation (``cv_folds`` folds, ``cv_repeats`` times): on a small labeled set
+    one split is too noisy to choose a model or a threshold by.
+    """
 
     valid_fraction: float = 0.2
     by_time: bool = True
+    cv_folds: int = 0  # 0: no cross-validation
+    cv_repeats: int = 1
 
     def __post_init__(self):
         if not 0.0 < self.valid_fraction < 0.9:
             raise ValueError(f"valid_fraction: expected a number in (0, 0.9), got {self.valid_fraction}")
+        if self.cv_folds == 1 or self.cv_folds < 0:
+            raise ValueError(f"cv_folds: expected 0 (off) or >= 2, got {self.cv_folds}")
+        if self.cv_repeats < 1:
+            raise ValueError(f"cv_repeats: expected >= 1, got {self.cv_repeats}")
 
 
 @dataclass
@@ -78,6 +89,7 @@ class FeatureConfig:
     min_df: int = 2
     max_features: int | None = 200_000
     sublinear_tf: bool = True
+    urgency_cues: bool = False  # add the guideline's urgency cues (classifier/urgency.py) as features
 
     def __post_init__(self):
         self.word_ngrams = tuple(self.word_ngrams)
@@ -126,6 +138,7 @@ class ModelConfig:
     class_weight: str | None = "balanced"
     calibration: str = "sigmoid"  # sigmoid | isotonic
     calibration_folds: int = 3
+    cue_rules: bool = False  # linear kinds: apply the urgency guideline's tie-breakers (classifier/urgency.py)
     path: str | None = None  # checkpoint directory (config.json, weights, tokenizer), relative to the working dir
     epochs: int = 3
     batch_size: int = 16  # fine-tuning and prediction
@@ -140,8 +153,9 @@ class ModelConfig:
         if self.kind == "transformer":
             self._check_checkpoint()
         for name in ("epochs", "batch_size", "max_length"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}: expected >= 1, got {getattr(self, name)}")
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}: expected an integer >= 1, got {value!r}")
         if self.learning_rate <= 0:
             raise ValueError(f"learning_rate: expected > 0, got {self.learning_rate}")
         if self.weight_decay < 0:
@@ -178,10 +192,17 @@ class TaskConfig:
     features: FeatureConfig = field(default_factory=FeatureConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     router: RouterConfig | None = None  # set for an agency task with kelurahan / kecamatan units
+    # Predict a label as soon as its probability reaches its threshold (the most probable such
+    # label when several do), else the most probable label: e.g. { tinggi = 0.3 } when missing a
+    # tinggi costs more than a false alarm.
+    label_thresholds: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self):
         if not self.sources:
             raise ValueError("sources: at least one source is required")
+        for label, threshold in self.label_thresholds.items():
+            if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 < threshold <= 1.0:
+                raise ValueError(f"label_thresholds.{label}: expected a number in (0, 1], got {threshold!r}")
         if self.rare_labels not in ("drop", "keep"):
             raise ValueError(f"rare_labels: expected drop or keep, got {self.rare_labels!r}")
         if self.min_examples < 1:

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Mapping
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+from classifier.predict import threshold_decisions
 
 
 def top_k_accuracy(y_true, proba: np.ndarray, classes: list[str], k: int) -> float:
@@ -15,13 +18,14 @@ def top_k_accuracy(y_true, proba: np.ndarray, classes: list[str], k: int) -> flo
 
 
 def evaluate(y_true: list[str], proba: np.ndarray, classes: list[str], train_counts: Counter,
-             frequent_min: int) -> dict:
+             frequent_min: int, thresholds: Mapping[str, float] | None = None) -> dict:
     """Accuracy, macro-F1, top-k and the same figures restricted to frequent labels.
 
     "Frequent" labels have at least ``frequent_min`` training rows: the product targets are
-    stated on them, and the long tail is reported separately rather than hidden.
+    stated on them, and the long tail is reported separately rather than hidden. ``thresholds``:
+    the task's label thresholds, applied as prediction applies them.
     """
-    y_pred = [classes[i] for i in proba.argmax(axis=1)]
+    y_pred = [classes[i] for i in threshold_decisions(proba, classes, thresholds)]
     frequent = sorted(lab for lab, n in train_counts.items() if n >= frequent_min)
     freq_mask = np.array([t in set(frequent) for t in y_true])
     y_true_arr, y_pred_arr = np.array(y_true, dtype=object), np.array(y_pred, dtype=object)
@@ -55,8 +59,9 @@ def coverage_table(y_true: list[str], proba: np.ndarray, classes: list[str],
 
 
 def markdown_report(task: str, metrics: dict, y_true: list[str], proba: np.ndarray, classes: list[str],
-                    data_summary: str, top_confusions: int = 15) -> str:
-    y_pred = [classes[i] for i in proba.argmax(axis=1)]
+                    data_summary: str, top_confusions: int = 15,
+                    thresholds: Mapping[str, float] | None = None) -> str:
+    y_pred = [classes[i] for i in threshold_decisions(proba, classes, thresholds)]
     labels = sorted(set(y_true) | set(y_pred))
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     lines = [f"## {task}", "", f"Data: {data_summary}", "",

@@ -8,6 +8,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from classifier.urgency import CueRuleClassifier, UrgencyCues
 from training.config import FeatureConfig, ModelConfig
 
 # Normalized text is already tokenized: tokens are separated by single spaces.
@@ -22,6 +23,8 @@ def build_features(cfg: FeatureConfig) -> FeatureUnion:
         parts.append(("char", TfidfVectorizer(analyzer="char_wb", lowercase=False, ngram_range=cfg.char_ngrams,
                                               min_df=cfg.min_df, max_features=cfg.max_features,
                                               sublinear_tf=cfg.sublinear_tf, dtype=np.float32)))
+    if cfg.urgency_cues:
+        parts.append(("urgency_cues", UrgencyCues()))
     return FeatureUnion(parts)
 
 
@@ -32,6 +35,11 @@ def build_classifier(cfg: ModelConfig, seed: int):
     return CalibratedClassifierCV(svc, method=cfg.calibration, cv=cfg.calibration_folds, ensemble=False)
 
 
-def build_pipeline(features: FeatureConfig, model: ModelConfig, seed: int) -> Pipeline:
-    """TF-IDF features → calibrated linear classifier, over already-normalized text."""
-    return Pipeline([("features", build_features(features)), ("classifier", build_classifier(model, seed))])
+def build_pipeline(features: FeatureConfig, model: ModelConfig, seed: int) -> Pipeline | CueRuleClassifier:
+    """TF-IDF features → calibrated linear classifier, over already-normalized text.
+
+    With ``model.cue_rules`` the pipeline is wrapped so that its probabilities follow the urgency
+    guideline's tie-breakers (see :class:`classifier.urgency.CueRuleClassifier`).
+    """
+    pipeline = Pipeline([("features", build_features(features)), ("classifier", build_classifier(model, seed))])
+    return CueRuleClassifier(pipeline) if model.cue_rules else pipeline

@@ -11,12 +11,12 @@ the registry; promote it by hand after reading its report.md.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from classifier.registry import ModelRegistry, ModelVersion
-from training.config import PRIMARY_METRICS, TrainingConfig
+from training.config import PRIMARY_METRICS, SplitConfig, TrainingConfig
 from training.train import train
 
 OK, WORSE, NEW_TASK, DROPPED, NOT_COMPARABLE, NO_METRIC = (
@@ -52,14 +52,27 @@ def _sources_fingerprint(meta: dict[str, Any], task: str) -> tuple | None:
     if not config:
         return None
     files = meta.get("data_files", {})
-    return (tuple((s["path"], files.get(s["path"])) for s in config["sources"]), repr(config.get("split")),
-            config.get("min_examples"), config.get("rare_labels"), meta["config"].get("seed"))
+    return (tuple((s["path"], files.get(s["path"])) for s in config["sources"]), config.get("min_examples"),
+            config.get("rare_labels"), meta["config"].get("seed"))  # the seed draws a stratified split
+
+
+def _split_settings(meta: dict[str, Any], task: str) -> tuple[dict | None, int | None]:
+    """The task's split (defaults filled in, for models older than a field) and, under cross-validation,
+    the seed that draws the folds: the same rows split into other folds give other figures."""
+    config = meta.get("config") or {}
+    split = config.get("tasks", {}).get(task, {}).get("split")
+    if split is None:
+        return None, None
+    split = {**asdict(SplitConfig()), **split}
+    return split, config.get("seed") if split["cv_folds"] >= 2 else None
 
 
 def comparable(candidate: dict[str, Any], production: dict[str, Any], task: str) -> bool:
-    """Were both models scored on the same validation rows, with the same frequent-label threshold?"""
+    """Were both models scored on the same validation rows, the same way, with the same frequent-label threshold?"""
     cand, prod = candidate["tasks"][task], production["tasks"][task]
     if cand.get("metrics", {}).get("frequent_min") != prod.get("metrics", {}).get("frequent_min"):
+        return False
+    if _split_settings(candidate, task) != _split_settings(production, task):
         return False
     if cand.get("valid_sha256") and prod.get("valid_sha256"):
         return cand["valid_sha256"] == prod["valid_sha256"]
@@ -111,6 +124,8 @@ def _why(row: Row, tolerance: float) -> str:
         return f"{row.task}: the candidate has no {row.task} model"
     if row.verdict == NO_METRIC:
         return f"{row.task}: the candidate records no metric {row.metric!r} (see [promotion] primary_metrics)"
+    if row.production is None:
+        return f"{row.task}: production records no metric {row.metric!r}, so there is nothing to compare"
     return (f"{row.task}: production was scored on other validation rows (base data or split changed), "
             "so the figures are not comparable; promote by hand after reading the candidate's report.md")
 

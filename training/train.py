@@ -25,6 +25,7 @@ from classifier.router import AgencyRouter, agency_level
 from classifier.routing_table import RoutingTable
 from classifier.text import TextNormalizer
 from training.config import TaskConfig, TrainingConfig
+from training.crossval import cross_validate
 from training.evaluate import evaluate, markdown_report
 from training.pipeline import build_pipeline
 from training.readers import DataError, clean_labeled, read_table, require_columns
@@ -111,6 +112,25 @@ def fit_task(task: TaskConfig, texts: list[str], labels: list[str], seed: int):
     estimator = build_pipeline(task.features, task.model, seed)
     estimator.fit([texts[i] for i in keep], [labels[i] for i in keep])
     return estimator
+
+
+def uses_cross_validation(task: TaskConfig, data: TaskData) -> bool:
+    """Repeated stratified CV (``split.cv_folds``) replaces the single split of a task without dates."""
+    dated = task.split.by_time and data.dates is not None
+    return task.split.cv_folds >= 2 and not dated and task.router is None
+
+
+def cross_validated(name: str, task: TaskConfig, data: TaskData, texts: list[str], extra: "ExtraRows",
+                    seed: int) -> tuple[dict, str]:
+    """Metrics and report section from out-of-fold predictions; extra rows join every training fold."""
+    cv = cross_validate(lambda t, y: fit_task(task, t + extra.held_out_texts, y + extra.held_out_labels, seed),
+                        texts, data.labels, task.split.cv_folds, task.split.cv_repeats, seed, task.label_thresholds)
+    y_valid, proba = cv.pooled()
+    metrics = evaluate(y_valid, proba, cv.classes, Counter(data.labels), task.frequent_min, task.label_thresholds)
+    metrics.update(cv.metrics(), split=f"{cv.split_name}, pooled over the repeats", n_valid=len(texts))
+    report = markdown_report(name, metrics, y_valid, proba, cv.classes, data.summary,
+                             thresholds=task.label_thresholds)
+    return metrics, report + "\n" + cv.markdown()
 
 
 def predict_valid(estimator, data: TaskData, texts: list[str], valid_idx) -> tuple[list[str], np.ndarray, list[str]]:
@@ -220,28 +240,36 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
         data = load_task_data(task, data_dir)
         log(f"[{name}] {data.summary}")
         texts = normalize(data.texts)
-        train_idx, valid_idx, split_name = split_indices(data, task, config.seed)
+        by_cv = uses_cross_validation(task, data)
+        # Cross-validation scores every row out of fold: all rows are validation rows.
+        train_idx, valid_idx, split_name = ((np.arange(0), np.arange(len(texts)), "") if by_cv
+                                            else split_indices(data, task, config.seed))
         extra = ExtraRows.of(task, (extra_training or {}).get(name, []), normalize, {texts[i] for i in valid_idx})
         if extra.texts:
             log(f"[{name}] {extra.summary(data.original_labels)}")
-        y_train = [data.labels[i] for i in train_idx]
-        estimator = fit_task(task, [texts[i] for i in train_idx] + extra.held_out_texts,
-                             y_train + extra.held_out_labels, config.seed)
-        if task.router is not None:
-            gazetteer = Gazetteer.from_lookups(data_dir / task.router.kelurahan_table,
-                                               data_dir / task.router.kecamatan_table)
-            unit_labels = AgencyRouter.unit_labels_from(data.original_labels + extra.original_labels)
-            estimator = AgencyRouter(estimator, gazetteer, unit_labels, task.router.local_weight)
-        y_valid, proba, classes = predict_valid(estimator, data, texts, valid_idx)
-        # Base rows only: extra rows must not change which labels count as frequent (comparable metrics).
-        train_counts = Counter(data.original_labels[i] for i in train_idx)
-        metrics = evaluate(y_valid, proba, classes, train_counts, task.frequent_min)
-        metrics["split"] = split_name
-        if task.router is not None:
-            metrics.update(local_unit_metrics(y_valid, proba, classes))
-        reports.append(markdown_report(name, metrics, y_valid, proba, classes, data.summary))
-        if task.router is not None:
-            reports.append(local_weight_table(estimator, data, texts, valid_idx, train_counts, task.frequent_min))
+        if by_cv:
+            metrics, report = cross_validated(name, task, data, texts, extra, config.seed)
+            reports.append(report)
+        else:
+            y_train = [data.labels[i] for i in train_idx]
+            estimator = fit_task(task, [texts[i] for i in train_idx] + extra.held_out_texts,
+                                 y_train + extra.held_out_labels, config.seed)
+            if task.router is not None:
+                gazetteer = Gazetteer.from_lookups(data_dir / task.router.kelurahan_table,
+                                                   data_dir / task.router.kecamatan_table)
+                unit_labels = AgencyRouter.unit_labels_from(data.original_labels + extra.original_labels)
+                estimator = AgencyRouter(estimator, gazetteer, unit_labels, task.router.local_weight)
+            y_valid, proba, classes = predict_valid(estimator, data, texts, valid_idx)
+            # Base rows only: extra rows must not change which labels count as frequent (comparable metrics).
+            train_counts = Counter(data.original_labels[i] for i in train_idx)
+            metrics = evaluate(y_valid, proba, classes, train_counts, task.frequent_min, task.label_thresholds)
+            metrics["split"] = split_name
+            if task.router is not None:
+                metrics.update(local_unit_metrics(y_valid, proba, classes))
+            reports.append(markdown_report(name, metrics, y_valid, proba, classes, data.summary,
+                                           thresholds=task.label_thresholds))
+            if task.router is not None:
+                reports.append(local_weight_table(estimator, data, texts, valid_idx, train_counts, task.frequent_min))
         # The shipped model learns from every row; the figures above come from the held-out split.
         final = fit_task(task, texts + extra.texts, data.labels + extra.labels, config.seed)
         if task.router is not None:
@@ -250,9 +278,10 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
         task_meta[name] = {"labels": sorted(set(data.original_labels + extra.original_labels)), "metrics": metrics,
                            "data": data.summary, "n_train": len(data.texts), "n_extra": len(extra.texts),
                            "valid_sha256": validation_fingerprint(data, valid_idx),
+                           "label_thresholds": dict(task.label_thresholds),
                            "seconds": round(time.perf_counter() - t0, 1)}
         all_files.update(data.files)
-        log(f"[{name}] {split_name}: accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}, "
+        log(f"[{name}] {metrics['split']}: accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}, "
             f"top-3 {metrics['top3_accuracy']:.3f}, frequent accuracy {metrics['frequent_accuracy']:.3f}, "
             f"frequent macro-F1 {metrics['frequent_macro_f1']:.3f} ({task_meta[name]['seconds']} s)")
 

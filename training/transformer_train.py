@@ -44,6 +44,9 @@ def fine_tune(texts: list[str], labels: list[str], cfg: ModelConfig, seed: int) 
     label_ids = {label: i for i, label in enumerate(classes)}
     model, tokenizer = load_checkpoint(cfg.path, num_labels=len(classes), id2label=dict(enumerate(classes)),
                                        label2id=label_ids)
+    positions = getattr(model.config, "max_position_embeddings", None)
+    if positions and cfg.max_length > positions:
+        raise ConfigError(f"model.max_length: {cfg.max_length} exceeds the {positions} positions of {cfg.path}")
     model.to(device).train()
     targets = torch.tensor([label_ids[label] for label in labels])
     weight = None
@@ -63,16 +66,16 @@ def fine_tune(texts: list[str], labels: list[str], cfg: ModelConfig, seed: int) 
     epoch_losses = []
     for epoch in range(cfg.epochs):
         total = 0.0
-        for batch_rows in torch.randperm(len(texts), generator=shuffle).split(cfg.batch_size):
-            batch = tokenizer([texts[i] for i in batch_rows], padding=True, truncation=True,
+        for rows in torch.randperm(len(texts), generator=shuffle).split(cfg.batch_size):
+            batch = tokenizer([texts[i] for i in rows.tolist()], padding=True, truncation=True,
                               max_length=cfg.max_length, return_tensors="pt").to(device)
-            loss = loss_fn(model(**batch).logits, targets[batch_rows].to(device))
+            loss = loss_fn(model(**batch).logits, targets[rows].to(device))
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), MAX_GRAD_NORM)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad()
-            total += loss.item() * len(batch_rows)
+            total += loss.item() * len(rows)
         epoch_losses.append(total / len(texts))
         log.info(f"  epoch {epoch + 1}/{cfg.epochs}: loss {epoch_losses[-1]:.4f}")
     return TransformerTextClassifier(model, tokenizer, cfg.max_length, cfg.batch_size, "auto", epoch_losses)

@@ -45,11 +45,13 @@ async def get_metrics(request: Request) -> Metrics:
 
 
 def require_scope(scope: str) -> Callable[..., ApiKey]:
-    def current_key(key: Annotated[str | None, Security(api_key_header)],
-                    session: Annotated[Session, Depends(get_db)]) -> ApiKey:
+    def current_key(request: Request, key: Annotated[str | None, Security(api_key_header)]) -> ApiKey:
         if not key:
             raise ApiError(401, "missing API key: send it in the X-API-Key header", field="X-API-Key")
-        row = find_key(session, key)
+        # A session of its own, closed at once: the route's session would keep its connection
+        # through the whole prediction, and under load the pool would run dry.
+        with request.app.state.sessions() as session:
+            row = find_key(session, key)
         if row is None:
             raise ApiError(401, "invalid or revoked API key", field="X-API-Key")
         if scope not in row.scope_set:

@@ -1,0 +1,210 @@
+"""Urgency cues, negation, the guideline's tie-breakers, reasons, thresholds and the CV evaluation.
+
+Unit tests use sentences written for these tests; the integration test cross-validates the
+configured urgency model on the real labeled set.
+"""
+import json
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.dummy import DummyClassifier
+
+import classifier
+from aduan.cli import main
+from classifier.predict import threshold_decisions
+from classifier.urgency import ACTIVE, HYPOTHETICAL, NEGATED, CueRuleClassifier, UrgencyCues, find_cue_finder
+from training.config import ConfigError, TrainingConfig
+
+FIXTURES = Path(__file__).resolve().parent.parent / "datasets" / "fixtures"
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.toml"
+
+
+@pytest.fixture(scope="module")
+def cues():
+    return UrgencyCues().fit()
+
+
+def statuses(cues, text):
+    return {text[m.start:m.end].lower(): m.status for m in cues.find(text)}
+
+
+# ---------------------------------------------------------------- cues
+@pytest.mark.parametrize("text, phrase", [
+    ("Pohon besar tumbang menutup jalan", "tumbang"),
+    ("kabel listrik putus di depan rumah", "kabel listrik putus"),
+    ("Air PDAM tidak keluar sejak kemarin", "air pdam tidak keluar"),
+    ("banjir masuk ke rumah warga malam ini", "banjir masuk ke rumah"),
+    ("tadi ada kecelakaan motor di tikungan", "kecelakaan"),
+    ("ada ular masuk kamar anak", "ular"),
+    ("terjadi tawuran antar kampung", "tawuran"),
+    ("tiga warga kena DBD minggu ini", "dbd"),
+    ("lampu merah perempatan mati sejak pagi", "lampu merah perempatan mati"),
+])
+def test_strong_cues_decide_tinggi(cues, text, phrase):
+    assert statuses(cues, text)[phrase] == ACTIVE
+    assert cues.evidence(text) == "strong"
+
+
+def test_weak_cues_are_evidence_but_do_not_decide(cues):
+    assert cues.evidence("jalan ini membahayakan pengendara") == "weak"
+    assert cues.evidence("warga lansia belum menerima bantuan") == "weak"
+
+
+def test_no_cue_and_mohon_segera_alone_is_no_reason(cues):
+    # Tie-breaker: "mohon segera" alone does not make a complaint tinggi.
+    assert cues.evidence("Mohon segera diperbaiki jalan berlubang di gang tiga") == "none"
+    assert cues.find("lampu jalan mati sudah seminggu") == []
+
+
+# ---------------------------------------------------------------- negation and worries
+def test_tidak_ada_korban_is_negated(cues):
+    text = "Jalan rusak parah, untungnya tidak ada korban jiwa maupun luka"
+    found = statuses(cues, text)
+    assert found["korban jiwa"] == NEGATED and found["luka"] == NEGATED  # "luka" shares the negation
+    assert cues.evidence(text) == "none"
+
+
+def test_worry_is_hypothetical_but_a_fact_with_bisa_is_not(cues):
+    assert statuses(cues, "dikhawatirkan pohon roboh kalau ada angin")["roboh"] == HYPOTHETICAL
+    assert statuses(cues, "agar tidak terjadi kecelakaan mohon dipasang rambu")["kecelakaan"] == HYPOTHETICAL
+    assert statuses(cues, "jalannya rawan kecelakaan")["kecelakaan"] == HYPOTHETICAL
+    assert statuses(cues, "jalan tidak bisa dilewati karena pohon tumbang")["tumbang"] == ACTIVE
+    assert statuses(cues, "saya tidak tahu kalau berlubang lalu terjatuh")["terjatuh"] == ACTIVE
+
+
+def test_recurring_flood_is_not_a_flood_now(cues):
+    assert cues.evidence("setiap hujan deras banjir masuk rumah kami") != "strong"
+    assert cues.evidence("banjir masuk rumah kami sejak tadi malam") == "strong"
+
+
+def test_refused_care_counts_only_for_a_sick_person(cues):
+    assert cues.evidence("ibu saya sakit tapi ditolak di puskesmas") == "strong"
+    assert cues.evidence("permohonan surat domisili saya ditolak kelurahan") == "none"
+
+
+def test_idioms_are_not_danger(cues):
+    assert cues.evidence("tagihan jatuh tempo minggu depan") == "none"
+    assert cues.evidence("kebijakan ini jangan dipukul rata") == "none"
+    assert cues.evidence("kami korban penggusuran minta bantuan") == "none"
+
+
+def test_raw_and_normalized_text_give_the_same_evidence(cues):
+    text = "Pohon gede TUMBANG!!! gak ada korban, tp kabel PLN putus"
+    normalized = classifier.normalize_text(text)
+    assert cues.evidence(text) == cues.evidence(normalized) == "strong"
+
+
+# ---------------------------------------------------------------- reasons
+def test_reasons_are_the_original_words(cues):
+    text = "POHON Tumbang di Jl. Mawar, kabel PLN putus!"
+    assert cues.reasons(text, "tinggi") == ["Tumbang", "kabel PLN putus"]
+
+
+def test_reasons_for_a_lower_level_show_what_was_discounted(cues):
+    text = "Jalan rusak parah. Untungnya tidak ada korban."
+    assert cues.reasons(text, "sedang") == ["tidak ada korban"]
+    assert cues.reasons(text, "tinggi") == []
+    assert cues.reasons("Dikhawatirkan pohon roboh", "sedang") == ["Dikhawatirkan pohon roboh"]
+
+
+# ---------------------------------------------------------------- features and rules
+def test_cue_features_have_names_and_survive_pickling(cues, tmp_path):
+    matrix = cues.transform(["pohon tumbang", "halo"]).toarray()
+    names = list(cues.get_feature_names_out())
+    assert matrix.shape == (2, len(names))
+    assert matrix[0, names.index("cue:danger:strong")] == 1 and matrix[0, names.index("cue:tinggi_strong")] == 1
+    assert matrix[1, names.index("cue:no_tinggi")] == 1 and matrix[1, names.index("cue:short_text")] == 1
+    joblib.dump(cues, tmp_path / "cues.joblib")
+    loaded = joblib.load(tmp_path / "cues.joblib")
+    assert not hasattr(loaded, "_recent")  # the last batch is not part of the model
+    assert loaded.evidence("kabel listrik putus") == "strong"
+
+
+def test_rules_apply_the_tie_breakers_to_probabilities():
+    texts = ["a", "b", "c", "d"]
+    labels = ["rendah", "sedang", "sedang", "tinggi"]  # prior: tinggi 0.25
+    model = CueRuleClassifier(DummyClassifier(strategy="prior"), strong_floor=0.6, no_cue_cap=0.1).fit(texts, labels)
+    proba = model.predict_proba(["pohon tumbang menimpa rumah", "jalan membahayakan", "lampu jalan mati"])
+    k = list(model.classes_).index("tinggi")
+    assert proba[0, k] == pytest.approx(0.6)  # strong cue: raised to the floor
+    assert proba[1, k] == pytest.approx(0.25)  # weak cue: the model decides
+    assert proba[2, k] == pytest.approx(0.1)  # no cue: capped
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert model.predict(["pohon tumbang"])[0] == "tinggi"
+    assert find_cue_finder(model) is model.cue_finder_
+
+
+def test_label_thresholds_pick_the_label_that_reaches_its_threshold():
+    classes = ["rendah", "sedang", "tinggi"]
+    proba = np.array([[0.2, 0.45, 0.35], [0.2, 0.5, 0.3], [0.6, 0.1, 0.3]])
+    assert list(threshold_decisions(proba, classes, {"tinggi": 0.35})) == [2, 1, 0]
+    assert list(threshold_decisions(proba, classes, {})) == [1, 1, 0]
+
+
+def test_config_validates_thresholds_and_cv():
+    base = {"tasks": {"urgency": {"sources": [{"path": "x.csv"}]}}}
+    for bad, where in (({"label_thresholds": {"tinggi": 1.5}}, "label_thresholds.tinggi"),
+                       ({"split": {"cv_folds": 1}}, "cv_folds")):
+        data = json.loads(json.dumps(base))
+        data["tasks"]["urgency"].update(bad)
+        with pytest.raises(ConfigError, match=where):
+            TrainingConfig.from_dict(data)
+
+
+# ---------------------------------------------------------------- train and predict end to end
+@pytest.fixture(scope="module")
+def urgency_model(tmp_path_factory):
+    out = tmp_path_factory.mktemp("models")
+    config = FIXTURES / "config_urgency.toml"
+    assert main(["train", "--config", str(config), "--data-dir", str(FIXTURES), "--output", str(out)]) == 0
+    [path] = [p.parent for p in out.glob("*/model.json")]
+    return path
+
+
+def test_training_stores_thresholds_and_cv_report(urgency_model):
+    meta = json.loads((urgency_model / "model.json").read_text())
+    task = meta["tasks"]["urgency"]
+    assert task["label_thresholds"] == {"tinggi": 0.4}
+    metrics = task["metrics"]
+    assert metrics["split"].startswith("repeated stratified 3-fold cross-validation x 2")
+    assert metrics["confusion_matrix"]["labels"] == ["rendah", "sedang", "tinggi"]
+    assert [row["threshold"] for row in metrics["threshold_tradeoff"]["tinggi"]][:2] == [0.1, 0.15]
+    report = (urgency_model / "report.md").read_text()
+    assert "### Cross-validation" in report and "Threshold for tinggi: precision vs recall" in report
+
+
+def test_predict_outputs_urgency_with_reasons(urgency_model, tmp_path):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"text": ["Pohon besar TUMBANG menimpa mobil warga", "Mau tanya syarat membuat KTP?"]}).to_csv(
+        src, index=False)
+    out = tmp_path / "out.csv"
+    assert main(["predict", "--model", str(urgency_model), str(src), "-o", str(out)]) == 0
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert frame["urgency"].tolist()[0] == "tinggi"
+    assert frame["urgency_reasons"].tolist()[0] == "TUMBANG|menimpa"
+    assert list(frame.columns).index("urgency_reasons") == list(frame.columns).index("urgency_confidence") + 1
+    [p] = classifier.load_model(urgency_model).predict(["Pohon besar TUMBANG menimpa mobil warga"])
+    assert p.urgency.label == "tinggi" and p.urgency_reasons == ["TUMBANG", "menimpa"]
+
+
+# ---------------------------------------------------------------- the real labeled set
+@pytest.mark.integration
+def test_configured_urgency_model_cross_validates_above_floors(data_dir):
+    from classifier.lexicons import load_slang_lexicon, load_stopwords
+    from classifier.text import TextNormalizer
+    from training.crossval import cross_validate
+    from training.train import fit_task, load_task_data
+
+    config = TrainingConfig.from_toml(DEFAULT_CONFIG)
+    task = config.tasks["urgency"]
+    normalizer = TextNormalizer(config.text, slang=load_slang_lexicon(data_dir), stopwords=load_stopwords(data_dir))
+    data = load_task_data(task, data_dir)
+    cv = cross_validate(lambda t, y: fit_task(task, t, y, config.seed), normalizer.transform(data.texts),
+                        data.labels, task.split.cv_folds, task.split.cv_repeats, config.seed, task.label_thresholds)
+    spread = cv.spread()
+    # Measured (5-fold x 3): macro-F1 0.758, tinggi recall 0.920; a plain TF-IDF + LinearSVC: 0.452 and 0.111.
+    assert spread["macro_f1_mean"] >= 0.73
+    assert spread["recall"]["tinggi"]["mean"] >= 0.88
