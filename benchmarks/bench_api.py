@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import os
 import random
 import signal
@@ -38,6 +39,7 @@ COMPLAINTS = "complaints/surabaya/keluhan_2022.csv"
 BATCH = 100
 STARTUP_SECONDS = 180
 REQUEST_TIMEOUT = 30.0
+FAILURES: collections.Counter = collections.Counter()  # "phase: status or exception" → count
 
 
 @dataclass
@@ -126,10 +128,12 @@ async def fixed_rate(server: Server, texts: list[str], rate: float,
             await asyncio.sleep(max(0.0, planned - loop.time()))
             try:
                 answer = await client.post("/v1/complaints/classify", json={"text": texts[i % len(texts)]})
-                ok = answer.status_code == 200
-            except httpx.HTTPError:
-                ok = False
-            return loop.time() - planned, ok
+                outcome = str(answer.status_code)
+            except httpx.HTTPError as exc:
+                outcome = exc.__class__.__name__
+            if outcome != "200":
+                FAILURES[f"single: {outcome}"] += 1
+            return loop.time() - planned, outcome == "200"
 
         results = await asyncio.gather(*(one(i) for i in range(count)))
         elapsed = loop.time() - start
@@ -152,9 +156,12 @@ async def batches(server: Server, texts: list[str], total: int, concurrency: int
                 started = time.perf_counter()
                 try:
                     answer = await client.post("/v1/complaints/classify-batch", json=body(i))
-                    ok += answer.status_code == 200
-                except httpx.HTTPError:
-                    pass
+                    outcome = str(answer.status_code)
+                except httpx.HTTPError as exc:
+                    outcome = exc.__class__.__name__
+                ok += outcome == "200"
+                if outcome != "200":
+                    FAILURES[f"batch: {outcome}"] += 1
                 latencies.append(time.perf_counter() - started)
 
         started = time.perf_counter()
@@ -192,6 +199,8 @@ def main(argv=None) -> int:
     print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(row.row())
+    if FAILURES:
+        print("failed requests: " + ", ".join(f"{k} × {n}" for k, n in sorted(FAILURES.items())))
     return 0
 
 

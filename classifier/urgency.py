@@ -63,7 +63,6 @@ _NOT = r"(?:tidak|tdk|gak|ga|gk|nggak|ngga|enggak|ndak|belum|blm)"
 _SICK = r"\b(?:sakit|pasien|penyakit|demam|sesak|hernia|kanker|stroke|lumpuh|berobat|kritis|darurat|pingsan)"
 # "banjir masuk rumah setiap hujan" is a recurring problem, not a flood now.
 _RAIN_CONDITION = r"\b(?:setiap|tiap|kalau|kalo|klo|jika|bila|apabila|musim)\W+(?:\w+\W+)?hujan"
-UNLESS_WINDOW = 60  # characters on each side of a cue searched by ``Cue.unless``
 
 CUES: tuple[Cue, ...] = (
     # ---- danger: something fell, collapses, burns or bites, or is about to
@@ -194,13 +193,25 @@ HYPOTHETICALS = frozenset(
     "klo kl jika jikalau apabila bila seandainya andai agar supaya spy biar jangan jgn sebelum sblm menghindari "
     "hindari mencegah antisipasi mengantisipasi menunggu nunggu mungkin kemungkinan dimungkinkan resiko risiko "
     "beresiko berisiko mengakibatkan menyebabkan".split())
-_FACT_BEFORE_WORRY = NEGATORS | {"tahu", "tau", "ternyata"}
-NEGATION_WINDOW = 3  # words
-HYPOTHETICAL_WINDOW = 6  # words
-INHERIT_GAP = 3  # a cue at most this many words after a negated/hypothetical one shares its status
-CONTEXT_CHARS = 120  # characters before a cue read for its context (more than the windows need)
-SHORT_TEXT_WORDS = 8  # the guideline's "too short to tell" texts
 
+
+@dataclass(frozen=True)
+class CueLexicon:
+    """Everything the cue rules read: a fitted :class:`UrgencyCues` keeps its own copy."""
+
+    cues: tuple[Cue, ...] = CUES
+    negators: frozenset[str] = NEGATORS
+    hypotheticals: frozenset[str] = HYPOTHETICALS
+    # After these a worry word states a fact: "tidak bisa lewat", "tidak tahu kalau berlubang".
+    facts_before_worry: frozenset[str] = NEGATORS | {"tahu", "tau", "ternyata"}
+    negation_window: int = 3  # words before a cue read for a negator
+    hypothetical_window: int = 6  # words before a cue read for a worry
+    inherit_gap: int = 3  # a cue at most this many words after a negated/hypothetical one shares its status
+    unless_window: int = 60  # characters on each side of a cue searched by ``Cue.unless``
+
+
+DEFAULT_LEXICON = CueLexicon()
+CONTEXT_CHARS = 120  # characters before a cue read for its context (more than the windows need)
 ACTIVE, NEGATED, HYPOTHETICAL = "active", "negated", "hypothetical"
 _WORD = re.compile(r"\w+")
 _PUNCTUATION_TO_SPACE = str.maketrans({c: " " for c in string.punctuation.replace("_", "")})
@@ -269,14 +280,10 @@ class _Matcher:
         return positions
 
 
-def _worry_at(words: list[str], start: int) -> int | None:
-    """Index of the first worry word at ``start`` or later.
-
-    "tidak bisa lewat" is a fact, not a worry, and so is "tidak tahu kalau berlubang" ("kalau"
-    means "that" after "tahu").
-    """
+def _worry_at(words: list[str], start: int, lexicon: CueLexicon) -> int | None:
+    """Index of the first worry word at ``start`` or later that is not stating a fact."""
     for k in range(start, len(words)):
-        if words[k] in HYPOTHETICALS and (k == 0 or words[k - 1] not in _FACT_BEFORE_WORRY):
+        if words[k] in lexicon.hypotheticals and (k == 0 or words[k - 1] not in lexicon.facts_before_worry):
             return k
     return None
 
@@ -286,37 +293,45 @@ class UrgencyCues(BaseEstimator, TransformerMixin):
 
     Parameters
     ----------
-    cues : the lexicon (default :data:`CUES`); it is saved with the fitted model.
+    lexicon : cues, negators, worry words and windows (default :data:`DEFAULT_LEXICON`). ``fit``
+        copies it into ``lexicon_``, so a saved model keeps the rules it was trained with.
     weight : value of a present cue feature. TF-IDF rows have unit norm, so binary features of
         weight 1 stand out to a linear model.
     """
 
-    def __init__(self, cues: Sequence[Cue] | None = None, weight: float = 1.0):
-        self.cues = cues
+    def __init__(self, lexicon: CueLexicon | None = None, weight: float = 1.0):
+        self.lexicon = lexicon
         self.weight = weight
 
+    def fit(self, X=None, y=None):
+        self.lexicon_ = self.lexicon or DEFAULT_LEXICON
+        for derived in ("_matcher", "_groups"):  # built from the lexicon on first use
+            self.__dict__.pop(derived, None)
+        self.n_features_out_ = len(self.get_feature_names_out())
+        return self
+
     @property
-    def lexicon(self) -> tuple[Cue, ...]:
-        return tuple(self.cues) if self.cues is not None else CUES
+    def _lexicon(self) -> CueLexicon:
+        return getattr(self, "lexicon_", None) or self.lexicon or DEFAULT_LEXICON
 
     @cached_property
     def _matcher(self) -> _Matcher:
-        return _Matcher(self.lexicon)
+        return _Matcher(self._lexicon.cues)
 
     @cached_property
     def _groups(self) -> list[str]:
-        return list(dict.fromkeys(c.group for c in self.lexicon))
+        return list(dict.fromkeys(c.group for c in self._lexicon.cues))
 
     def __getstate__(self):
         state = super().__getstate__()
-        for derived in ("_matcher", "_groups", "_recent"):  # rebuilt on first use
+        for derived in ("_matcher", "_groups", "_recent"):  # derived, or the last batch: not the model
             state.pop(derived, None)
         return state
 
     # ---------------------------------------------------------------- finding
     def find(self, text: str) -> list[CueMatch]:
         """Cue matches in ``text`` (raw or normalized), in reading order, with their status."""
-        matcher, cues = self._matcher, self.lexicon
+        matcher, cues = self._matcher, self._lexicon.cues
         low = _lower_same_length(text or "")
         found: list[CueMatch] = []
         for start, first in matcher.first_word_positions(low):
@@ -332,39 +347,36 @@ class UrgencyCues(BaseEstimator, TransformerMixin):
         return found
 
     def _status(self, index: int, low: str, start: int, end: int, previous: CueMatch | None) -> tuple[str, int]:
+        lexicon = self._lexicon
         window_start = max(0, start - CONTEXT_CHARS)
         before = list(_WORD.finditer(low, window_start, start))
         if window_start > 0:
             before = before[1:]  # the first word may be cut
-        before = before[-(HYPOTHETICAL_WINDOW + 1):]
+        before = before[-(lexicon.hypothetical_window + 1):]
         words = [w.group() for w in before]
         # A worry before the cue, or inside a cue with a gap ("bangunan bisa retak").
-        k = _worry_at(words, max(0, len(words) - HYPOTHETICAL_WINDOW))
+        k = _worry_at(words, max(0, len(words) - lexicon.hypothetical_window), lexicon)
         if k is not None:
             return HYPOTHETICAL, before[k].start()
-        if _worry_at(_WORD.findall(low, start, end), 1) is not None:
+        if _worry_at(_WORD.findall(low, start, end), 1, lexicon) is not None:
             return HYPOTHETICAL, start
         unless = self._matcher.unless[index]
-        if unless is not None and unless.search(low, max(0, start - UNLESS_WINDOW), end + UNLESS_WINDOW):
+        if unless is not None and unless.search(low, max(0, start - lexicon.unless_window),
+                                                end + lexicon.unless_window):
             return HYPOTHETICAL, start
-        if self.lexicon[index].negatable:
-            for w in before[-NEGATION_WINDOW:]:
-                if w.group() in NEGATORS:
+        if lexicon.cues[index].negatable:
+            for w in before[-lexicon.negation_window:]:
+                if w.group() in lexicon.negators:
                     return NEGATED, w.start()
         if (previous is not None and not previous.active
-                and len(_WORD.findall(low, previous.end, start)) <= INHERIT_GAP):
+                and len(_WORD.findall(low, previous.end, start)) <= lexicon.inherit_gap):
             return previous.status, previous.context_start
         return ACTIVE, start
 
     # ---------------------------------------------------------------- features
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         names = [f"cue:{g}{part}" for g in self._groups for part in ("", ":strong", ":inactive")]
-        return np.asarray(names + ["cue:tinggi_strong", "cue:tinggi_any", "cue:no_tinggi", "cue:short_text"],
-                          dtype=object)
-
-    def fit(self, X=None, y=None):
-        self.n_features_out_ = len(self.get_feature_names_out())
-        return self
+        return np.asarray(names + ["cue:tinggi_strong", "cue:tinggi_any", "cue:no_tinggi"], dtype=object)
 
     def transform(self, X: Iterable[str]) -> sp.csr_matrix:
         texts = list(X)
@@ -374,19 +386,17 @@ class UrgencyCues(BaseEstimator, TransformerMixin):
         block = {g: 3 * k for k, g in enumerate(self._groups)}
         base = 3 * len(self._groups)
         rows, cols = [], []
-        for row, (text, matches) in enumerate(zip(texts, analyses)):
+        for row, matches in enumerate(analyses):
             present = {block[m.cue.group] + (0 if m.active else 2) for m in matches}
             strong = {block[m.cue.group] + 1 for m in matches if m.active and m.cue.strong}
             present |= strong
             present.add(base + 1 if any(m.active for m in matches) else base + 2)
             if strong:
                 present.add(base)
-            if len((text or "").split()) <= SHORT_TEXT_WORDS:
-                present.add(base + 3)
             rows.extend([row] * len(present))
             cols.extend(present)
         data = np.full(len(rows), self.weight, dtype=np.float32)
-        return sp.csr_matrix((data, (rows, cols)), shape=(len(texts), base + 4), dtype=np.float32)
+        return sp.csr_matrix((data, (rows, cols)), shape=(len(texts), base + 3), dtype=np.float32)
 
     # ---------------------------------------------------------------- decisions
     def _matches(self, text: str) -> list[CueMatch]:

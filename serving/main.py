@@ -28,14 +28,16 @@ and IKM survey reports. Send an API key in the `X-API-Key` header; create one wi
 def load_initial_model(holder: ModelHolder, settings: Settings) -> None:
     """Serve the configured model, else the latest; without one, routes answer 503 until a reload."""
     try:
-        path = settings.model_path or find_latest_model(settings.models_dir)
-        holder.load(Path(path))
-        log.info("serving model %s from %s", holder.get().model.version, path)
+        path = Path(settings.model_path or find_latest_model(settings.models_dir))
     except ModelNotFound as exc:
         holder.unavailable_reason = f"{exc}; then POST /v1/models/reload"
         log.warning("no model loaded: %s", exc)
+        return
+    try:
+        holder.load(path)
+        log.info("serving model %s from %s", holder.get().model.version, path)
     except Exception as exc:  # a broken model directory must not stop the health and admin routes
-        holder.unavailable_reason = f"model {settings.model_path} could not be loaded ({exc.__class__.__name__})"
+        holder.unavailable_reason = f"model {path} could not be loaded ({exc.__class__.__name__})"
         log.error("%s: %s", holder.unavailable_reason, exc)
 
 

@@ -48,6 +48,18 @@ def test_without_a_model_routes_answer_503_and_health_still_works(make_app, tmp_
         assert "no trained model" in answer.json()["detail"]
 
 
+def test_a_broken_model_at_startup_is_a_503_with_the_reason(make_app, tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "model.json").write_text('{"version": "broken", "tasks": {"topic": {}}}')
+    app = make_app(model_path=broken)
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+        ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert "could not be loaded" in ready.json()["problems"][0]
+
+
 def test_openapi_documents_every_route_and_the_key_header(client):
     spec = client.get("/openapi.json").json()
     assert {"/v1/complaints/classify", "/v1/complaints/classify-batch", "/v1/sentiment", "/v1/ikm/reports",
@@ -149,7 +161,8 @@ def test_explanations_are_not_stored(client, app, keys):
 
 
 def test_serving_does_not_import_training():
-    code = "import sys, serving.main, serving.commands; print(sorted(m for m in sys.modules if m.startswith('training')))"
+    code = ("import sys, serving.main, serving.commands; "
+            "print(sorted(m for m in sys.modules if m.startswith('training')))")
     imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert imported.strip() == "[]"
 

@@ -27,7 +27,8 @@ def pg_url() -> str:
     url = os.environ.get("ADUAN_TEST_DATABASE_URL")
     if not url:
         if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but ADUAN_TEST_DATABASE_URL is unset: scripts/test_services.sh did not start PostgreSQL")
+            pytest.fail("CI=true but ADUAN_TEST_DATABASE_URL is unset: "
+                        "scripts/test_services.sh did not start PostgreSQL")
         pytest.skip("no PostgreSQL: set ADUAN_TEST_DATABASE_URL (`make test` starts one)")
     # A clean database for every test: all tables down, then up again.
     command.downgrade(alembic_config(url), "base")

@@ -18,6 +18,7 @@ import sklearn
 from sklearn.model_selection import train_test_split
 
 from classifier.lexicons import load_slang_lexicon, load_stopwords
+from classifier.calibrated import SigmoidCalibratedLinear
 from classifier.gazetteer import Gazetteer
 from classifier.model import ModelBundle
 from classifier.predict import Complaint
@@ -111,6 +112,8 @@ def fit_task(task: TaskConfig, texts: list[str], labels: list[str], seed: int):
     keep = [i for i, lab in enumerate(labels) if counts[lab] >= task.model.calibration_folds]
     estimator = build_pipeline(task.features, task.model, seed)
     estimator.fit([texts[i] for i in keep], [labels[i] for i in keep])
+    pipeline = getattr(estimator, "estimator_", estimator)  # the pipeline inside the urgency cue rules
+    pipeline.steps[-1] = ("classifier", SigmoidCalibratedLinear.compact(pipeline.steps[-1][1]))
     return estimator
 
 
@@ -127,7 +130,8 @@ def cross_validated(name: str, task: TaskConfig, data: TaskData, texts: list[str
                         texts, data.labels, task.split.cv_folds, task.split.cv_repeats, seed, task.label_thresholds)
     y_valid, proba = cv.pooled()
     metrics = evaluate(y_valid, proba, cv.classes, Counter(data.labels), task.frequent_min, task.label_thresholds)
-    metrics.update(cv.metrics(), split=f"{cv.split_name}, pooled over the repeats", n_valid=len(texts))
+    metrics.update(cv.metrics(), split=f"{cv.split_name}, pooled: each row counted once per repeat",
+                   n_valid=len(texts))
     report = markdown_report(name, metrics, y_valid, proba, cv.classes, data.summary,
                              thresholds=task.label_thresholds)
     return metrics, report + "\n" + cv.markdown()

@@ -36,7 +36,8 @@ REQUEST_BODY = {
             "required": ["file"],
             "additionalProperties": False,
             "properties": {
-                "file": {"type": "string", "format": "binary", "description": "CSV, TSV or XLSX, one row per respondent"},
+                "file": {"type": "string", "format": "binary",
+                         "description": "CSV, TSV or XLSX, one row per respondent"},
                 "by": {"type": "string", "description": "Columns to group by, comma-separated"},
                 "weight": {"type": "string", "enum": ["exact", "0.111"]},
                 "population": {"type": "integer", "minimum": 1, "maximum": 1_000_000_000},

@@ -1,0 +1,39 @@
+"""The compact calibrated model gives scikit-learn's probabilities."""
+import numpy as np
+import pytest
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.datasets import make_classification
+from sklearn.svm import LinearSVC
+
+from classifier.calibrated import SigmoidCalibratedLinear
+
+
+@pytest.mark.parametrize("n_classes", [2, 3, 6])
+def test_same_probabilities_as_calibrated_classifier_cv(n_classes):
+    X, y = make_classification(400, 20, n_informative=10, n_classes=n_classes, random_state=0)
+    labels = np.array([f"label {i}" for i in y])
+    model = CalibratedClassifierCV(LinearSVC(random_state=0), cv=3, ensemble=False).fit(X, labels)
+    compact = SigmoidCalibratedLinear.compact(model)
+    assert isinstance(compact, SigmoidCalibratedLinear)
+    np.testing.assert_allclose(compact.predict_proba(X), model.predict_proba(X), atol=1e-12)
+    assert list(compact.classes_) == list(model.classes_)
+    assert (compact.predict(X) == model.predict(X)).all()
+
+
+def test_models_it_cannot_compact_are_returned_unchanged():
+    X, y = make_classification(200, 10, random_state=0)
+    isotonic = CalibratedClassifierCV(LinearSVC(), method="isotonic", cv=3, ensemble=False).fit(X, y)
+    assert SigmoidCalibratedLinear.compact(isotonic) is isotonic
+    ensemble = CalibratedClassifierCV(LinearSVC(), cv=3).fit(X, y)
+    assert SigmoidCalibratedLinear.compact(ensemble) is ensemble
+
+
+def test_compact_model_works_inside_a_pipeline():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = make_classification(200, 10, n_classes=3, n_informative=5, random_state=0)
+    pipe = make_pipeline(StandardScaler(), CalibratedClassifierCV(LinearSVC(), cv=3, ensemble=False)).fit(X, y)
+    expected = pipe.predict_proba(X)
+    pipe.steps[-1] = (pipe.steps[-1][0], SigmoidCalibratedLinear.compact(pipe.steps[-1][1]))
+    np.testing.assert_allclose(pipe.predict_proba(X), expected, atol=1e-12)
