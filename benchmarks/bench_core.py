@@ -41,6 +41,7 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir")
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--config", default="configs/default.toml")
+    parser.add_argument("--models-dir", help="keep the trained model here (default: a temporary directory)")
     args = parser.parse_args(argv)
     data_dir = resolve_data_dir(args.data_dir)
     complaints = read_table(data_dir / COMPLAINTS)
@@ -56,7 +57,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         config = TrainingConfig.from_toml(args.config)
-        model_dir = train(config, data_dir, tmp / "models", log=lambda m: None)
+        model_dir = train(config, data_dir, Path(args.models_dir or tmp / "models"), log=lambda m: None)
         meta = load_model(model_dir).bundle.metadata
         per_task = ", ".join(f"{name} {t['seconds']} s" for name, t in meta["tasks"].items())
         figures.append(("training", f"{meta['training_seconds']} s", per_task))
