@@ -10,13 +10,14 @@ import json
 import logging
 import os
 import sys
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from classifier.model import ModelNotFound, find_latest_model
-from classifier.parallel import default_jobs
-from classifier.predict import EXPLANATION_COLUMNS, MAX_TEXT_CHARS, PREDICTION_COLUMNS, load_model
+from aduan.parallel import default_jobs, map_in_chunks
+from classifier.predict import EXPLANATION_COLUMNS, MAX_TEXT_CHARS, PREDICTION_COLUMNS, TaskNotTrained, load_model
 from classifier.registry import ModelRegistry, RegistryError
 from training.config import PRIMARY_METRICS, ConfigError, TrainingConfig
 from training.data_dir import DataDirNotFound, resolve_data_dir
@@ -86,6 +87,11 @@ def write_table(frame: pd.DataFrame, output: str | None) -> None:
         raise CliError(f"-o {output}: unsupported output type {suffix!r}; use .csv or .jsonl")
 
 
+def prediction_rows(model, explain: bool, records: list) -> list[dict]:
+    """Output columns for ``records``; plain dicts travel cheaply back from worker processes."""
+    return [{**p.to_row(), **(p.explanation_row() if explain else {})} for p in model.predict(records, explain=explain)]
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     if args.output and Path(args.output).suffix.lower() not in (".csv", ".jsonl", ".json"):
         raise CliError(f"-o {args.output}: unsupported output type; use .csv or .jsonl")
@@ -101,11 +107,41 @@ def cmd_predict(args: argparse.Namespace) -> int:
     location_cols = [c for c in LOCATION_COLUMNS if c in frame.columns]
     records = [{"text": text, **dict(zip(location_cols, locations))}
                for text, *locations in zip(texts, *(frame[c] for c in location_cols))]
-    predictions = model.predict(records, explain=args.explain, jobs=args.jobs)
     columns = PREDICTION_COLUMNS + (EXPLANATION_COLUMNS if args.explain else [])
-    rows = pd.DataFrame([{**p.to_row(), **(p.explanation_row() if args.explain else {})} for p in predictions],
+    rows = pd.DataFrame(map_in_chunks(partial(prediction_rows, model, args.explain), records, args.jobs),
                         columns=columns, index=frame.index)
     clash = [c for c in columns if c in frame.columns]
+    if clash:
+        warn(f"input column(s) {clash} are replaced by the prediction")
+        frame = frame.drop(columns=clash)
+    write_table(pd.concat([frame, rows], axis=1), args.output)
+    return 0
+
+
+# ---------------------------------------------------------------- sentiment
+SENTIMENT_COLUMNS = ["sentiment", "sentiment_confidence"]
+
+
+def cmd_sentiment(args: argparse.Namespace) -> int:
+    if args.output and Path(args.output).suffix.lower() not in (".csv", ".jsonl", ".json"):
+        raise CliError(f"-o {args.output}: unsupported output type; use .csv or .jsonl")
+    frame = read_input_table(args.input, args.text_col)
+    texts = frame[args.text_col].fillna("").astype(str)
+    empty = (texts.str.strip() == "").to_numpy()
+    if empty.any():
+        warn(f"{int(empty.sum())} row(s) with an empty '{args.text_col}': sentiment left empty")
+    too_long = int((texts.str.len() > MAX_TEXT_CHARS).sum())
+    if too_long:
+        warn(f"{too_long} text(s) longer than {MAX_TEXT_CHARS} characters: only the start was used")
+    model = load_model(resolve_model(args.model))
+    try:
+        predictions = model.sentiment(texts[~empty].tolist()) if not empty.all() else []
+    except TaskNotTrained as exc:
+        raise CliError(str(exc)) from None
+    rows = pd.DataFrame("", index=frame.index, columns=SENTIMENT_COLUMNS, dtype=object)
+    rows.loc[~empty, "sentiment"] = [p.label for p in predictions]
+    rows.loc[~empty, "sentiment_confidence"] = [round(p.confidence, 4) for p in predictions]
+    clash = [c for c in SENTIMENT_COLUMNS if c in frame.columns]
     if clash:
         warn(f"input column(s) {clash} are replaced by the prediction")
         frame = frame.drop(columns=clash)
@@ -318,6 +354,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--explain", action="store_true",
                    help="add topic_cues, agency_cues, urgency_cues: the words that drove each prediction")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("sentiment", help="add sentiment (positive / neutral / negative) columns to a CSV/XLSX/JSONL file")
+    p.add_argument("input", help="CSV, XLSX or JSONL file with a text column")
+    p.add_argument("-o", "--output", help=".csv or .jsonl (default: JSONL on stdout)")
+    p.add_argument("--model", help="model directory (default: the latest under models/)")
+    p.add_argument("--text-col", default="text", help="name of the text column (default: text)")
+    p.set_defaults(func=cmd_sentiment)
 
     p = sub.add_parser("routing-table", help="generate the topic → agency routing table from labeled complaints")
     p.add_argument("--data-dir", help="data directory (else $ADUAN_DATA_DIR, else ../shared/datasets)")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -11,7 +10,6 @@ import numpy as np
 from classifier.confidence import ConfidencePolicy
 from classifier.explain import cue_tokens, original_words
 from classifier.model import ModelBundle
-from classifier.parallel import map_in_chunks
 from classifier.router import LOCAL_LEVELS, agency_level
 from classifier.routing_table import Route, RoutingTable
 from classifier.urgency import urgency_reasons
@@ -162,14 +160,9 @@ class ComplaintClassifier:
         return list(self.bundle.tasks)
 
     def predict(self, complaints: Sequence["str | Mapping | Complaint"],
-                explain: bool = False, jobs: int = 1) -> list[ComplaintPrediction]:
-        """Predict every field; ``explain`` adds the cue words behind each answer (slower).
-
-        ``jobs`` > 1 spreads a large batch (thousands of complaints) over forked processes.
-        """
+                explain: bool = False) -> list[ComplaintPrediction]:
+        """Predict every field; ``explain`` adds the cue words behind each answer (slower)."""
         items = [Complaint.coerce(c) for c in complaints]
-        if jobs > 1:
-            return map_in_chunks(partial(self.predict, explain=explain), items, jobs)
         texts = self.bundle.normalizer.transform((c.text or "")[:MAX_TEXT_CHARS] for c in items)
         results = [ComplaintPrediction() for _ in items]
         for task in ("topic", "agency", "urgency"):

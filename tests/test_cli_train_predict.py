@@ -152,8 +152,11 @@ def test_confidence_levels_and_actions_follow_the_policy(model_dir):
     assert short.needs_review  # too short to judge
 
 
-def test_parallel_prediction_matches_serial(model_dir):
-    model = classifier.load_model(model_dir)
+def test_parallel_prediction_matches_serial(model_dir, tmp_path):
+    src = tmp_path / "in.csv"
     texts = ["lampu jalan mati", "sampah menumpuk", "bantuan belum cair", "jalan berlubang besar"] * 600
-    serial = [p.to_row() for p in model.predict(texts)]
-    assert [p.to_row() for p in model.predict(texts, jobs=2)] == serial
+    pd.DataFrame({"text": texts}).to_csv(src, index=False)
+    for jobs in ("1", "2"):
+        assert main(["predict", "--model", str(model_dir), str(src), "-o", str(tmp_path / f"{jobs}.csv"),
+                     "--jobs", jobs]) == 0
+    assert (tmp_path / "1.csv").read_text() == (tmp_path / "2.csv").read_text()

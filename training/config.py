@@ -90,6 +90,8 @@ class FeatureConfig:
     max_features: int | None = 200_000
     sublinear_tf: bool = True
     urgency_cues: bool = False  # add the guideline's urgency cues (classifier/urgency.py) as features
+    # sentiment: mark up to this many words after a negator ("tidak bagus" → "tidak NEG_bagus"); 0: off
+    negation_scope: int = 0
 
     def __post_init__(self):
         self.word_ngrams = tuple(self.word_ngrams)
@@ -100,6 +102,8 @@ class FeatureConfig:
                 raise ValueError(f"{name}: expected [low, high] with 1 <= low <= high, got {list(value)}")
         if self.min_df < 1:
             raise ValueError(f"min_df: expected >= 1, got {self.min_df}")
+        if self.negation_scope < 0:
+            raise ValueError(f"negation_scope: expected >= 0 (0: off), got {self.negation_scope}")
 
 
 @dataclass
@@ -196,6 +200,8 @@ class TaskConfig:
     # label when several do), else the most probable label: e.g. { tinggi = 0.3 } when missing a
     # tinggi costs more than a false alarm.
     label_thresholds: dict[str, float] = field(default_factory=dict)
+    # Validate on these files instead of a split of ``sources`` (e.g. SmSA's own valid file).
+    valid_sources: list[SourceConfig] = field(default_factory=list)
 
     def __post_init__(self):
         if not self.sources:
@@ -205,6 +211,8 @@ class TaskConfig:
                 raise ValueError(f"label_thresholds.{label}: expected a number in (0, 1], got {threshold!r}")
         if self.rare_labels not in ("drop", "keep"):
             raise ValueError(f"rare_labels: expected drop or keep, got {self.rare_labels!r}")
+        if self.valid_sources and self.split.cv_folds:
+            raise ValueError("valid_sources and split.cv_folds both choose the validation rows: keep one")
         if self.min_examples < 1:
             raise ValueError(f"min_examples: expected >= 1, got {self.min_examples}")
 
@@ -215,6 +223,8 @@ class TaskConfig:
         if not sources:
             raise ConfigError(f"{where}.sources: at least one source is required")
         data["sources"] = [_build(SourceConfig, s, f"{where}.sources[{i}]") for i, s in enumerate(sources)]
+        data["valid_sources"] = [_build(SourceConfig, s, f"{where}.valid_sources[{i}]")
+                                 for i, s in enumerate(data.get("valid_sources") or [])]
         for key, cls_ in (("split", SplitConfig), ("features", FeatureConfig), ("model", ModelConfig)):
             data[key] = _build(cls_, data.get(key), f"{where}.{key}")
         if data.get("router") is not None:

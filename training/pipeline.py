@@ -8,6 +8,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from classifier.sentiment_features import NegationScope
 from classifier.urgency import CueRuleClassifier, UrgencyCues
 from training.config import FeatureConfig, ModelConfig
 
@@ -18,7 +19,8 @@ TOKEN_PATTERN = r"\S+"
 def build_features(cfg: FeatureConfig) -> FeatureUnion:
     parts = [("word", TfidfVectorizer(token_pattern=TOKEN_PATTERN, lowercase=False, ngram_range=cfg.word_ngrams,
                                       min_df=cfg.min_df, max_features=cfg.max_features,
-                                      sublinear_tf=cfg.sublinear_tf, dtype=np.float32))]
+                                      sublinear_tf=cfg.sublinear_tf, dtype=np.float32,
+                                      preprocessor=NegationScope(cfg.negation_scope) if cfg.negation_scope else None))]
     if cfg.char_ngrams:
         parts.append(("char", TfidfVectorizer(analyzer="char_wb", lowercase=False, ngram_range=cfg.char_ngrams,
                                               min_df=cfg.min_df, max_features=cfg.max_features,

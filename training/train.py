@@ -52,6 +52,7 @@ class TaskData:
     files: dict[str, str]  # relative path → sha256
     original_labels: list[str]  # the exact training labels ("Kelurahan Ujung")
     locations: pd.DataFrame  # alamat, kecamatan, kelurahan ("" when the source has none)
+    valid_mask: np.ndarray | None = None  # rows from the task's valid_sources, when it has some
 
     def complaints(self, index) -> list[Complaint]:
         return [Complaint(self.texts[i], *(self.locations[f].iat[i] for f in LOCATION_FIELDS)) for i in index]
@@ -60,7 +61,7 @@ class TaskData:
 def load_task_data(task: TaskConfig, data_dir: Path) -> TaskData:
     """Read and concatenate a task's sources into (text, label, date), then clean them."""
     frames, files = [], {}
-    for source in task.sources:
+    for number, source in enumerate(task.sources + task.valid_sources):
         path = data_dir / source.path
         frame = read_table(path, header=source.header, delimiter=source.delimiter)
         locations = {f: getattr(source, f) for f in LOCATION_FIELDS if getattr(source, f)}
@@ -76,6 +77,7 @@ def load_task_data(task: TaskConfig, data_dir: Path) -> TaskData:
         part["date"] = pd.to_datetime(frame[source.date], errors="coerce") if source.date else pd.NaT
         for f in LOCATION_FIELDS:
             part[f] = frame[locations[f]] if f in locations else ""
+        part["valid"] = number >= len(task.sources)  # duplicates keep the training copy: sources come first
         frames.append(part)
         files[source.path] = sha256_file(path)
     frame, report = clean_labeled(pd.concat(frames, ignore_index=True), "text", "label",
@@ -84,11 +86,18 @@ def load_task_data(task: TaskConfig, data_dir: Path) -> TaskData:
         raise DataError(f"no usable rows for this task after cleaning ({report.summary()})")
     dates = frame["date"] if frame["date"].notna().all() else None
     return TaskData(frame["text"].tolist(), frame["label"].tolist(), dates, report.summary(), files,
-                    frame["original_label"].tolist(), frame[list(LOCATION_FIELDS)].reset_index(drop=True))
+                    frame["original_label"].tolist(), frame[list(LOCATION_FIELDS)].reset_index(drop=True),
+                    frame["valid"].to_numpy(bool) if task.valid_sources else None)
 
 
 def split_indices(data: TaskData, task: TaskConfig, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
-    """The latest ``valid_fraction`` by date when dates exist, else a stratified random split."""
+    """The task's valid_sources when it has some, else the latest ``valid_fraction`` by date when
+    dates exist, else a stratified random split."""
+    if data.valid_mask is not None:
+        if not data.valid_mask.any():
+            raise DataError(f"valid_sources: no usable validation rows in {[s.path for s in task.valid_sources]}")
+        return (np.flatnonzero(~data.valid_mask), np.flatnonzero(data.valid_mask),
+                "validation sources: " + ", ".join(s.path for s in task.valid_sources))
     n = len(data.texts)
     if task.split.by_time and data.dates is not None:
         order = np.argsort(data.dates.to_numpy(), kind="stable")
