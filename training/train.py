@@ -18,7 +18,7 @@ import sklearn
 from sklearn.model_selection import train_test_split
 
 from classifier.lexicons import load_slang_lexicon, load_stopwords
-from classifier.calibrated import SigmoidCalibratedLinear
+from classifier.compact import compact_for_prediction
 from classifier.gazetteer import Gazetteer
 from classifier.model import ModelBundle
 from classifier.predict import Complaint
@@ -121,9 +121,7 @@ def fit_task(task: TaskConfig, texts: list[str], labels: list[str], seed: int):
     keep = [i for i, lab in enumerate(labels) if counts[lab] >= task.model.calibration_folds]
     estimator = build_pipeline(task.features, task.model, seed)
     estimator.fit([texts[i] for i in keep], [labels[i] for i in keep])
-    pipeline = getattr(estimator, "estimator_", estimator)  # the pipeline inside the urgency cue rules
-    pipeline.steps[-1] = ("classifier", SigmoidCalibratedLinear.compact(pipeline.steps[-1][1]))
-    return estimator
+    return compact_for_prediction(estimator)
 
 
 def uses_cross_validation(task: TaskConfig, data: TaskData) -> bool:

@@ -1,16 +1,21 @@
-"""A linear classifier with per-class sigmoid calibration, compacted for fast prediction.
+"""Prediction-only forms of fitted scikit-learn models, with the same outputs and less overhead.
 
-scikit-learn's CalibratedClassifierCV calls one calibrator object per class at prediction time;
-with ~100 classes that overhead dominates a single-complaint request. After training, the same
-numbers (coefficients, intercepts and each class's sigmoid a, b) are kept in arrays and applied
-in one step, giving the same probabilities.
+A desk sends one complaint at a time, so per-call overhead matters more than per-row cost:
+- CalibratedClassifierCV calls one calibrator object per class; with ~100 classes that dominated
+  a single-complaint request. ``SigmoidCalibratedLinear`` keeps the same numbers (coefficients,
+  intercepts, each class's sigmoid a, b) in arrays and applies them in one step.
+- FeatureUnion runs its parts through joblib even when sequential; ``StackedFeatures`` calls them
+  in turn and stacks the result.
+``compact_for_prediction`` swaps both into a fitted pipeline after training.
 """
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.pipeline import FeatureUnion, Pipeline
 
 
 class SigmoidCalibratedLinear(BaseEstimator, ClassifierMixin):
@@ -67,3 +72,36 @@ class SigmoidCalibratedLinear(BaseEstimator, ClassifierMixin):
 
     def predict(self, X) -> np.ndarray:
         return self.classes[self.predict_proba(X).argmax(axis=1)]
+
+
+class StackedFeatures(BaseEstimator, TransformerMixin):
+    """The parts of a fitted FeatureUnion (same ``transformer_list``), stacked side by side."""
+
+    def __init__(self, transformer_list: list):
+        self.transformer_list = transformer_list
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True
+
+    def fit(self, X, y=None):
+        raise NotImplementedError("StackedFeatures is built from a fitted FeatureUnion")
+
+    def transform(self, X) -> sp.csr_matrix:
+        X = list(X)
+        return sp.hstack([part.transform(X) for _, part in self.transformer_list], format="csr")
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return np.concatenate([[f"{name}__{f}" for f in part.get_feature_names_out()]
+                               for name, part in self.transformer_list])
+
+
+def compact_for_prediction(estimator):
+    """Swap compact forms into a fitted pipeline (also one wrapped in ``estimator_``); returns it."""
+    pipeline = getattr(estimator, "estimator_", estimator)
+    if isinstance(pipeline, Pipeline):
+        for index, (name, step) in enumerate(pipeline.steps):
+            if isinstance(step, FeatureUnion) and not step.transformer_weights:
+                pipeline.steps[index] = (name, StackedFeatures(step.transformer_list))
+            elif isinstance(step, CalibratedClassifierCV):
+                pipeline.steps[index] = (name, SigmoidCalibratedLinear.compact(step))
+    return estimator

@@ -5,7 +5,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import make_classification
 from sklearn.svm import LinearSVC
 
-from classifier.calibrated import SigmoidCalibratedLinear
+from classifier.compact import SigmoidCalibratedLinear, StackedFeatures, compact_for_prediction
 
 
 @pytest.mark.parametrize("n_classes", [2, 3, 6])
@@ -37,3 +37,22 @@ def test_compact_model_works_inside_a_pipeline():
     expected = pipe.predict_proba(X)
     pipe.steps[-1] = (pipe.steps[-1][0], SigmoidCalibratedLinear.compact(pipe.steps[-1][1]))
     np.testing.assert_allclose(pipe.predict_proba(X), expected, atol=1e-12)
+
+
+def test_compacted_text_pipeline_predicts_the_same():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    texts = ["lampu jalan mati", "jalan berlubang", "sampah menumpuk", "lampu taman padam",
+             "aspal jalan rusak", "sampah tidak diangkut"] * 4
+    labels = ["pju", "jalan", "sampah", "pju", "jalan", "sampah"] * 4
+    union = FeatureUnion([("word", TfidfVectorizer()), ("char", TfidfVectorizer(analyzer="char_wb"))])
+    pipe = Pipeline([("features", union),
+                     ("classifier", CalibratedClassifierCV(LinearSVC(), cv=2, ensemble=False))]).fit(texts, labels)
+    expected = pipe.predict_proba(texts)
+    names = pipe.named_steps["features"].get_feature_names_out()
+    compact_for_prediction(pipe)
+    assert isinstance(pipe.named_steps["features"], StackedFeatures)
+    assert isinstance(pipe.named_steps["classifier"], SigmoidCalibratedLinear)
+    np.testing.assert_allclose(pipe.predict_proba(texts), expected, atol=1e-12)
+    assert list(pipe.named_steps["features"].get_feature_names_out()) == list(names)
