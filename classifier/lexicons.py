@@ -36,7 +36,7 @@ CANONICAL_OVERRIDES: dict[str, str] = {
     "sy": "saya", "sya": "saya", "aq": "aku", "yg": "yang", "dgn": "dengan", "utk": "untuk",
     "tp": "tapi", "krn": "karena", "karna": "karena", "sdh": "sudah", "udh": "sudah", "udah": "sudah",
     "trus": "terus", "trs": "terus", "bs": "bisa", "bsa": "bisa", "mhn": "mohon", "tlg": "tolong",
-    "mimin": "admin", "hub": "hubungi", "ok": "oke", "okey": "oke",
+    "mimin": "admin", "hub": "hubungi", "tf": "transfer", "ok": "oke", "okey": "oke",
 }
 
 
