@@ -4,8 +4,9 @@ A desk sends one complaint at a time, so per-call overhead matters more than per
 - CalibratedClassifierCV calls one calibrator object per class; with ~100 classes that dominated
   a single-complaint request. ``SigmoidCalibratedLinear`` keeps the same numbers (coefficients,
   intercepts, each class's sigmoid a, b) in arrays and applies them in one step.
-- FeatureUnion runs its parts through joblib even when sequential; ``StackedFeatures`` calls them
-  in turn and stacks the result.
+- FeatureUnion runs its parts through joblib even when sequential, and TfidfVectorizer re-validates
+  the count matrix it has just built; ``StackedFeatures`` calls the parts in turn, applies the
+  fitted TF-IDF weights directly, and stacks the result.
 ``compact_for_prediction`` swaps both into a fitted pipeline after training.
 """
 from __future__ import annotations
@@ -15,6 +16,8 @@ import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.preprocessing import normalize
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 
@@ -88,11 +91,25 @@ class StackedFeatures(BaseEstimator, TransformerMixin):
 
     def transform(self, X) -> sp.csr_matrix:
         X = list(X)
-        return sp.hstack([part.transform(X) for _, part in self.transformer_list], format="csr")
+        return sp.hstack([_tfidf(part, X) if type(part) is TfidfVectorizer else part.transform(X)
+                          for _, part in self.transformer_list], format="csr")
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         return np.concatenate([[f"{name}__{f}" for f in part.get_feature_names_out()]
                                for name, part in self.transformer_list])
+
+
+def _tfidf(vectorizer: TfidfVectorizer, docs: list[str]) -> sp.csr_matrix:
+    """``vectorizer.transform(docs)``: the same sublinear tf, idf and l2 steps, without re-validation."""
+    counts = CountVectorizer.transform(vectorizer, docs).astype(vectorizer.dtype)
+    if vectorizer.sublinear_tf:
+        np.log(counts.data, counts.data)
+        counts.data += 1
+    if vectorizer.use_idf:
+        counts.data *= vectorizer.idf_[counts.indices]
+    if vectorizer.norm is not None:
+        counts = normalize(counts, norm=vectorizer.norm, copy=False)
+    return counts
 
 
 def compact_for_prediction(estimator):

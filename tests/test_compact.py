@@ -56,3 +56,19 @@ def test_compacted_text_pipeline_predicts_the_same():
     assert isinstance(pipe.named_steps["classifier"], SigmoidCalibratedLinear)
     np.testing.assert_allclose(pipe.predict_proba(texts), expected, atol=1e-12)
     assert list(pipe.named_steps["features"].get_feature_names_out()) == list(names)
+
+
+@pytest.mark.parametrize("options", [{}, {"sublinear_tf": True, "ngram_range": (1, 2)},
+                                     {"analyzer": "char_wb", "ngram_range": (2, 4), "dtype": np.float32}])
+def test_lean_tfidf_matches_the_vectorizer(options):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from classifier.compact import _tfidf
+
+    train = ["lampu jalan mati total", "jalan berlubang dalam", "sampah menumpuk di jalan", "lampu taman"]
+    vectorizer = TfidfVectorizer(**options).fit(train)
+    docs = ["lampu jalan", "kata baru saja", "", "sampah sampah sampah jalan"]
+    expected = vectorizer.transform(docs)
+    got = _tfidf(vectorizer, docs)
+    assert got.dtype == expected.dtype
+    np.testing.assert_allclose(got.toarray(), expected.toarray(), rtol=1e-6)
