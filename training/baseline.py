@@ -28,7 +28,8 @@ from training.train import fit_task, load_task_data, local_unit_metrics, predict
 ROWS = [("topic", "frequent_macro_f1", "topic macro-F1, topics >= 30"),
         ("agency", "frequent_accuracy", "agency accuracy, agencies >= 50"),
         ("agency", "frequent_top3_accuracy", "agency top-3, agencies >= 50"),
-        ("agency", "local_unit_accuracy", "exact kelurahan/kecamatan")]
+        ("agency", "local_unit_accuracy", "exact kelurahan/kecamatan"),
+        ("agency", "accuracy", "agency accuracy, all complaints")]
 
 
 def baseline_metrics(task, data_dir, seed):
