@@ -77,8 +77,8 @@ def free_port() -> int:
 class Server:
     """`aduan serve` in a subprocess with its own database and key."""
 
-    def __init__(self, model: Path, workers: int, tmp: Path):
-        self.env = {**os.environ, "ADUAN_DATABASE_URL": f"sqlite:///{tmp / f'bench-{workers}.db'}"}
+    def __init__(self, model: Path, workers: int, tmp: Path, database_url: str | None = None):
+        self.env = {**os.environ, "ADUAN_DATABASE_URL": database_url or f"sqlite:///{tmp / f'bench-{workers}.db'}"}
         self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         created = subprocess.run([sys.executable, "-m", "aduan.cli", "keys", "create", "--scope", "desk"],
                                  env=self.env, capture_output=True, text=True, check=True, timeout=120)
@@ -176,6 +176,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rate", type=float, default=100, help="single requests per second (default: 100)")
     parser.add_argument("--seconds", type=float, default=10, help="duration of the fixed-rate phase (default: 10)")
     parser.add_argument("--batches", type=int, default=30, help="batches of 100 per worker count (default: 30)")
+    parser.add_argument("--database-url", help="database of the servers (default: a new SQLite file per run)")
     args = parser.parse_args(argv)
     if not 0 < args.rate <= 1000 or not 0 < args.seconds <= 120 or not 0 < args.batches <= 500:
         parser.error("bounded load only: --rate 1..1000, --seconds up to 120, --batches up to 500")
@@ -184,7 +185,7 @@ def main(argv=None) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for workers in [int(w) for w in args.workers.split(",")]:
-            server = Server(model, workers, Path(tmp))
+            server = Server(model, workers, Path(tmp), args.database_url)
             try:
                 latencies, ok, elapsed = asyncio.run(fixed_rate(server, texts, args.rate, args.seconds))
                 rows.append(Result(workers, f"single @ {args.rate:g}/s", len(latencies), ok, latencies,
