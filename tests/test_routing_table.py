@@ -28,10 +28,27 @@ def test_topic_only_deployment_routes_through_the_table(tmp_path):
           "--min-complaints", "3", "-o", str(routes)])
     config = tmp_path / "topic_only.toml"
     text = (FIXTURES / "config_small.toml").read_text()
-    config.write_text(f'routing_table = "{routes}"\n' + text[:text.index("[tasks.agency]")])
+    config.write_text(f'routing_table = {{ file = "{routes}" }}\n' + text[:text.index("[tasks.agency]")])
     assert main(["train", "--config", str(config), "--data-dir", str(FIXTURES), "--output", str(tmp_path)]) == 0
     [model_dir] = [p.parent for p in tmp_path.glob("*/model.json")]
     assert "agency" not in json.loads((model_dir / "model.json").read_text())["tasks"]
     [p] = classifier.load_model(model_dir).predict(["sampah menumpuk tidak diangkut petugas"])
     assert p.topic.label == "Sampah" and p.agency.label == "Dinas Lingkungan Hidup"
     assert p.agency.explanation == ["routing table: topic Sampah"]
+
+
+def test_table_can_be_built_at_training_time(tmp_path):
+    config = tmp_path / "from_source.toml"
+    text = (FIXTURES / "config_small.toml").read_text()
+    config.write_text('routing_table = { source = "complaints_small.csv", topic = "topik", agency = "instansi", '
+                      'min_complaints = 3 }\n' + text)
+    assert main(["train", "--config", str(config), "--data-dir", str(FIXTURES), "--output", str(tmp_path)]) == 0
+    [meta] = [json.loads(p.read_text()) for p in tmp_path.glob("*/model.json")]
+    assert meta["routing_table"]["Sampah"] == {"agency": "Dinas Lingkungan Hidup", "share": 1.0, "complaints": 8}
+
+
+def test_routing_table_config_needs_exactly_one_origin(tmp_path, capsys):
+    config = tmp_path / "bad.toml"
+    config.write_text('routing_table = { topic = "topik" }\n' + (FIXTURES / "config_small.toml").read_text())
+    assert main(["train", "--config", str(config), "--data-dir", str(FIXTURES), "--output", str(tmp_path)]) == 2
+    assert "routing_table: set exactly one of source" in capsys.readouterr().err

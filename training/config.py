@@ -124,6 +124,25 @@ class RouterConfig:
             raise ValueError(f"local_weight: expected > 0, got {self.local_weight}")
 
 
+@dataclass
+class RoutingTableConfig:
+    """The topic → agency table stored in the model: built at training time from a labeled file
+    under the data dir (``source``), or read from a table written by `aduan routing-table` (``file``,
+    relative to the config file). Exactly one of the two."""
+
+    source: str | None = None
+    file: str | None = None
+    topic: str = "topik"
+    agency: str = "instansi"
+    min_complaints: int = 5  # topics with fewer labeled complaints get no route
+
+    def __post_init__(self):
+        if (self.source is None) == (self.file is None):
+            raise ValueError("set exactly one of source (a labeled file under the data dir) or file")
+        if self.min_complaints < 1:
+            raise ValueError(f"min_complaints: expected >= 1, got {self.min_complaints}")
+
+
 MODEL_KINDS = ("linear_svc", "logreg", "transformer")
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -268,7 +287,7 @@ class TrainingConfig:
     confidence: ConfidencePolicy = field(default_factory=ConfidencePolicy)  # levels, review, automation
     # topic → agency table (from `aduan routing-table`), path relative to the config file;
     # used when there is no agency model, or when it is unsure and the topic model is sure
-    routing_table: str | None = None
+    routing_table: RoutingTableConfig | None = None
     promotion: PromotionConfig = field(default_factory=PromotionConfig)  # `aduan retrain`
 
     def __post_init__(self):
@@ -288,6 +307,8 @@ class TrainingConfig:
         if unknown:
             raise ConfigError(f"tasks: unknown task(s) {unknown}; known: {list(TASK_NAMES)}")
         data["tasks"] = {name: TaskConfig.from_dict(t, f"tasks.{name}") for name, t in tasks.items()}
+        if data.get("routing_table") is not None:
+            data["routing_table"] = _build(RoutingTableConfig, data["routing_table"], "routing_table")
         try:
             data["text"] = TextConfig.from_dict(data.get("text"))
             data["confidence"] = ConfidencePolicy.from_dict(data.get("confidence"))
@@ -306,8 +327,8 @@ class TrainingConfig:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: invalid TOML ({exc})") from None
         config = cls.from_dict(data)
-        if config.routing_table:
-            config.routing_table = str((path.parent / config.routing_table).resolve())
+        if config.routing_table and config.routing_table.file:
+            config.routing_table.file = str((path.parent / config.routing_table.file).resolve())
         return config
 
     def to_dict(self) -> dict[str, Any]:

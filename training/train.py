@@ -24,8 +24,9 @@ from classifier.model import ModelBundle
 from classifier.predict import Complaint
 from classifier.router import AgencyRouter, agency_level
 from classifier.routing_table import RoutingTable
+from training.routing_table import build_routing_table
 from classifier.text import TextNormalizer
-from training.config import TaskConfig, TrainingConfig
+from training.config import RoutingTableConfig, TaskConfig, TrainingConfig
 from training.crossval import cross_validate
 from training.evaluate import evaluate, markdown_report
 from training.pipeline import build_pipeline
@@ -168,13 +169,16 @@ def local_unit_metrics(y_true: list[str], proba: np.ndarray, classes: list[str])
             "local_unit_accuracy": float(np.mean([t == p for t, p in local])) if local else 0.0}
 
 
-def routing_table_metadata(path: str | None) -> dict | None:
-    if not path:
+def routing_table_metadata(config: RoutingTableConfig | None, data_dir: Path) -> dict | None:
+    if config is None:
         return None
-    try:
-        table = RoutingTable.load(path)
-    except FileNotFoundError:
-        raise DataError(f"routing_table: file {path} not found (generate it with `aduan routing-table`)") from None
+    if config.source:
+        table = build_routing_table(data_dir / config.source, config.topic, config.agency, config.min_complaints)
+    else:
+        try:
+            table = RoutingTable.load(config.file)
+        except FileNotFoundError:
+            raise DataError(f"routing_table.file: {config.file} not found (write it with `aduan routing-table`)") from None
     return {topic: vars(route) for topic, route in table.routes.items()}
 
 
@@ -312,7 +316,7 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
         "config": config.to_dict(),
         "data_files": all_files,
         "confidence": config.confidence.to_dict(),
-        "routing_table": routing_table_metadata(config.routing_table),
+        "routing_table": routing_table_metadata(config.routing_table, data_dir),
         "tasks": task_meta,
     }
     bundle = ModelBundle(normalizer, estimators, metadata)
