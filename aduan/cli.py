@@ -87,6 +87,15 @@ def write_table(frame: pd.DataFrame, output: str | None) -> None:
         raise CliError(f"-o {output}: unsupported output type {suffix!r}; use .csv or .jsonl")
 
 
+def write_with_predictions(frame: pd.DataFrame, rows: pd.DataFrame, output: str | None) -> None:
+    """Every input column in input order, then the prediction columns (which win a name clash)."""
+    clash = [c for c in rows.columns if c in frame.columns]
+    if clash:
+        warn(f"input column(s) {clash} are replaced by the prediction")
+        frame = frame.drop(columns=clash)
+    write_table(pd.concat([frame, rows], axis=1), output)
+
+
 def prediction_rows(model, explain: bool, records: list) -> list[dict]:
     """Output columns for ``records``; plain dicts travel cheaply back from worker processes."""
     return [{**p.to_row(), **(p.explanation_row() if explain else {})} for p in model.predict(records, explain=explain)]
@@ -110,11 +119,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     columns = PREDICTION_COLUMNS + (EXPLANATION_COLUMNS if args.explain else [])
     rows = pd.DataFrame(map_in_chunks(partial(prediction_rows, model, args.explain), records, args.jobs),
                         columns=columns, index=frame.index)
-    clash = [c for c in columns if c in frame.columns]
-    if clash:
-        warn(f"input column(s) {clash} are replaced by the prediction")
-        frame = frame.drop(columns=clash)
-    write_table(pd.concat([frame, rows], axis=1), args.output)
+    write_with_predictions(frame, rows, args.output)
     return 0
 
 
@@ -141,11 +146,7 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     rows = pd.DataFrame("", index=frame.index, columns=SENTIMENT_COLUMNS, dtype=object)
     rows.loc[~empty, "sentiment"] = [p.label for p in predictions]
     rows.loc[~empty, "sentiment_confidence"] = [round(p.confidence, 4) for p in predictions]
-    clash = [c for c in SENTIMENT_COLUMNS if c in frame.columns]
-    if clash:
-        warn(f"input column(s) {clash} are replaced by the prediction")
-        frame = frame.drop(columns=clash)
-    write_table(pd.concat([frame, rows], axis=1), args.output)
+    write_with_predictions(frame, rows, args.output)
     return 0
 
 
