@@ -125,6 +125,35 @@ def fit_task(task: TaskConfig, texts: list[str], labels: list[str], seed: int):
     return compact_for_prediction(estimator)
 
 
+def with_router(estimator, task: TaskConfig, data: TaskData, extra: "ExtraRows", data_dir: Path):
+    """The fitted level model wrapped in its task's agency router; other estimators unchanged."""
+    if task.router is None:
+        return estimator
+    gazetteer = Gazetteer.from_lookups(data_dir / task.router.kelurahan_table, data_dir / task.router.kecamatan_table)
+    unit_labels = AgencyRouter.unit_labels_from(data.original_labels + extra.original_labels)
+    return AgencyRouter(estimator, gazetteer, unit_labels, task.router.local_weight)
+
+
+def held_out(name: str, task: TaskConfig, data: TaskData, texts: list[str], train_idx, valid_idx, split_name: str,
+             extra: "ExtraRows", data_dir: Path, seed: int) -> tuple[dict, str]:
+    """Metrics and report section of a model fitted on the training side and scored on the validation rows."""
+    y_train = [data.labels[i] for i in train_idx]
+    estimator = fit_task(task, [texts[i] for i in train_idx] + extra.held_out_texts,
+                         y_train + extra.held_out_labels, seed)
+    estimator = with_router(estimator, task, data, extra, data_dir)
+    y_valid, proba, classes = predict_valid(estimator, data, texts, valid_idx)
+    # Base rows only: extra rows must not change which labels count as frequent (comparable metrics).
+    train_counts = Counter(data.original_labels[i] for i in train_idx)
+    metrics = evaluate(y_valid, proba, classes, train_counts, task.frequent_min, task.label_thresholds)
+    metrics["split"] = split_name
+    if task.router is not None:
+        metrics.update(local_unit_metrics(y_valid, proba, classes))
+    report = markdown_report(name, metrics, y_valid, proba, classes, data.summary, thresholds=task.label_thresholds)
+    if task.router is not None:
+        report += "\n" + local_weight_table(estimator, data, texts, valid_idx, train_counts, task.frequent_min)
+    return metrics, report
+
+
 def uses_cross_validation(task: TaskConfig, data: TaskData) -> bool:
     """Repeated stratified CV (``split.cv_folds``) replaces the single split of a task without dates."""
     dated = task.split.by_time and data.dates is not None
@@ -262,34 +291,13 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
         extra = ExtraRows.of(task, (extra_training or {}).get(name, []), normalize, {texts[i] for i in valid_idx})
         if extra.texts:
             log(f"[{name}] {extra.summary(data.original_labels)}")
-        if by_cv:
-            metrics, report = cross_validated(name, task, data, texts, extra, config.seed)
-            reports.append(report)
-        else:
-            y_train = [data.labels[i] for i in train_idx]
-            estimator = fit_task(task, [texts[i] for i in train_idx] + extra.held_out_texts,
-                                 y_train + extra.held_out_labels, config.seed)
-            if task.router is not None:
-                gazetteer = Gazetteer.from_lookups(data_dir / task.router.kelurahan_table,
-                                                   data_dir / task.router.kecamatan_table)
-                unit_labels = AgencyRouter.unit_labels_from(data.original_labels + extra.original_labels)
-                estimator = AgencyRouter(estimator, gazetteer, unit_labels, task.router.local_weight)
-            y_valid, proba, classes = predict_valid(estimator, data, texts, valid_idx)
-            # Base rows only: extra rows must not change which labels count as frequent (comparable metrics).
-            train_counts = Counter(data.original_labels[i] for i in train_idx)
-            metrics = evaluate(y_valid, proba, classes, train_counts, task.frequent_min, task.label_thresholds)
-            metrics["split"] = split_name
-            if task.router is not None:
-                metrics.update(local_unit_metrics(y_valid, proba, classes))
-            reports.append(markdown_report(name, metrics, y_valid, proba, classes, data.summary,
-                                           thresholds=task.label_thresholds))
-            if task.router is not None:
-                reports.append(local_weight_table(estimator, data, texts, valid_idx, train_counts, task.frequent_min))
+        metrics, report = (cross_validated(name, task, data, texts, extra, config.seed) if by_cv else
+                           held_out(name, task, data, texts, train_idx, valid_idx, split_name, extra, data_dir,
+                                    config.seed))
+        reports.append(report)
         # The shipped model learns from every row; the figures above come from the held-out split.
         final = fit_task(task, texts + extra.texts, data.labels + extra.labels, config.seed)
-        if task.router is not None:
-            final = AgencyRouter(final, gazetteer, unit_labels, task.router.local_weight)
-        estimators[name] = final
+        estimators[name] = with_router(final, task, data, extra, data_dir)
         task_meta[name] = {"labels": sorted(set(data.original_labels + extra.original_labels)), "metrics": metrics,
                            "data": data.summary, "n_train": len(data.texts), "n_extra": len(extra.texts),
                            "valid_sha256": validation_fingerprint(data, valid_idx),
