@@ -32,6 +32,7 @@ CANONICAL_OVERRIDES: dict[str, str] = {
     # places and addressing: kamus_alay reads "kel" as "keluarga"
     "kel": "kelurahan", "kelurhan": "kelurahan", "kec": "kecamatan", "kecamtan": "kecamatan",
     "jl": "jalan", "jln": "jalan", "gg": "gang", "kmp": "kampung", "kmpg": "kampung",
+    # mapped to themselves: keeps the lexicons from rewriting these domain words (kamus_alay: kk → kakak)
     "pju": "pju", "pdam": "pdam", "mbr": "mbr", "ktp": "ktp", "kk": "kk", "rt": "rt", "rw": "rw",
     "sy": "saya", "sya": "saya", "aq": "aku", "yg": "yang", "dgn": "dengan", "utk": "untuk",
     "tp": "tapi", "krn": "karena", "karna": "karena", "sdh": "sudah", "udh": "sudah", "udah": "sudah",
