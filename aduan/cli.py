@@ -112,10 +112,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     too_long = int((texts.str.len() > MAX_TEXT_CHARS).sum())
     if too_long:
         warn(f"{too_long} text(s) longer than {MAX_TEXT_CHARS} characters: only the start was used")
+    if args.known_topic_col and args.known_topic_col not in frame.columns:
+        raise CliError(f"--known-topic-col: no column '{args.known_topic_col}' in {args.input}")
     model = load_model(resolve_model(args.model))
-    location_cols = [c for c in LOCATION_COLUMNS if c in frame.columns]
-    records = [{"text": text, **dict(zip(location_cols, locations))}
-               for text, *locations in zip(texts, *(frame[c] for c in location_cols))]
+    inputs = {c: c for c in LOCATION_COLUMNS if c in frame.columns}
+    if args.known_topic_col:
+        inputs["known_topic"] = args.known_topic_col
+    records = [{"text": text, **dict(zip(inputs, values))}
+               for text, *values in zip(texts, *(frame[c].fillna("").astype(str) for c in inputs.values()))]
     columns = PREDICTION_COLUMNS + (EXPLANATION_COLUMNS if args.explain else [])
     rows = pd.DataFrame(map_in_chunks(partial(prediction_rows, model, args.explain), records, args.jobs),
                         columns=columns, index=frame.index)
@@ -357,6 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="worker processes for large files (default: the CPUs available)")
     p.add_argument("--explain", action="store_true",
                    help="add topic_cues, agency_cues, urgency_cues: the words that drove each prediction")
+    p.add_argument("--known-topic-col", metavar="COLUMN",
+                   help="column with a topic already chosen by the reporter or the desk (e.g. topik): "
+                        "the agency is then routed with it (see report.md, 'topic known')")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("sentiment", help="add sentiment (positive / neutral / negative) columns to a CSV/XLSX/JSONL file")

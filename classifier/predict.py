@@ -11,7 +11,7 @@ from classifier.confidence import ConfidencePolicy
 from classifier.explain import cue_tokens, original_words
 from classifier.model import ModelBundle
 from classifier.router import LOCAL_LEVELS, agency_level
-from classifier.routing_table import Route, RoutingTable
+from classifier.routing_table import RoutingTable
 from classifier.urgency import urgency_reasons
 
 # Texts longer than this are cut before prediction: the first 20k characters hold the complaint.
@@ -20,12 +20,17 @@ MAX_TEXT_CHARS = 20_000
 MIN_TOKENS = 3
 
 
+COMPLAINT_FIELDS = ("text", "alamat", "kecamatan", "kelurahan", "known_topic")
+
+
 @dataclass(frozen=True)
 class Complaint:
     text: str
     alamat: str | None = None
     kecamatan: str | None = None
     kelurahan: str | None = None
+    # A topic already chosen by the reporter or the desk: routes the agency through the routing table
+    known_topic: str | None = None
 
     @classmethod
     def coerce(cls, value: "str | Mapping | Complaint") -> "Complaint":
@@ -34,7 +39,7 @@ class Complaint:
         if isinstance(value, str):
             return cls(text=value)
         return cls(**{k: (None if value.get(k) is None else str(value.get(k)))
-                      for k in ("text", "alamat", "kecamatan", "kelurahan")})
+                      for k in COMPLAINT_FIELDS})
 
 
 @dataclass(frozen=True)
@@ -130,9 +135,10 @@ def _task_predictions(estimator, texts: list[str], k: int = 3,
     return out
 
 
-def _routed_predictions(router, texts: list[str], complaints: list[Complaint]) -> list[TaskPrediction]:
+def _routed_predictions(router, texts: list[str], complaints: list[Complaint],
+                        routing_table: RoutingTable) -> list[TaskPrediction]:
     out = []
-    for routed in router.route(texts, complaints):
+    for routed in router.route(texts, complaints, routing_table=routing_table):
         top = [LabelScore(lab, conf) for lab, conf in zip(routed.labels, routed.confidences)]
         out.append(TaskPrediction(top[0].label, top[0].confidence, top, unresolved=routed.unresolved_level))
     return out
@@ -148,8 +154,7 @@ class ComplaintClassifier:
     def __init__(self, bundle: ModelBundle, policy: ConfidencePolicy | None = None):
         self.bundle = bundle
         self.policy = policy or ConfidencePolicy.from_dict(bundle.metadata.get("confidence"))
-        self.routing_table = RoutingTable({topic: Route(**r) for topic, r in
-                                           (bundle.metadata.get("routing_table") or {}).items()})
+        self.routing_table = RoutingTable.from_dict(bundle.metadata.get("routing_table") or {})
 
     @property
     def version(self) -> str:
@@ -170,7 +175,8 @@ class ComplaintClassifier:
             if estimator is None:
                 continue
             thresholds = self.bundle.metadata.get("tasks", {}).get(task, {}).get("label_thresholds")
-            predictions = (_routed_predictions(estimator, texts, items) if hasattr(estimator, "route")
+            predictions = (_routed_predictions(estimator, texts, items, self.routing_table)
+                           if hasattr(estimator, "route")
                            else _task_predictions(estimator, texts, thresholds=thresholds))
             if task == "urgency":
                 originals = [(c.text or "")[:MAX_TEXT_CHARS] for c in items]
@@ -182,6 +188,8 @@ class ComplaintClassifier:
                 pred.action = self.policy.action(task, pred.confidence)
                 if explain:
                     pred.explanation = self._explain(estimator, text, pred.label, item.text)
+                    if task == "agency" and hasattr(estimator, "route") and self.routing_table.get(item.known_topic):
+                        pred.explanation.append(f"known topic: {item.known_topic}")
                 setattr(result, task, pred)
         for result, text, item in zip(results, texts, items):
             self._apply_routing_table(result, item)
@@ -189,23 +197,32 @@ class ComplaintClassifier:
         return results
 
     def _apply_routing_table(self, result: ComplaintPrediction, complaint: Complaint) -> None:
-        """Agency from the topic when there is no agency model, or it is unsure and the topic is sure."""
-        route = self.routing_table.get(result.topic.label) if result.topic else None
-        if route is None or (result.agency is not None and not (
-                result.agency.level == "low" and result.topic.level == "high")):
-            return
+        """Agency from the topic when there is no agency model, or it is unsure and the topic is sure.
+
+        A known topic counts as sure; with an agency router it was already weighed in by the router.
+        """
         router = self.bundle.tasks.get("agency")
+        if complaint.known_topic and hasattr(router, "route"):
+            return
+        if (route := self.routing_table.get(complaint.known_topic)) is not None:
+            topic, topic_confidence, topic_level = complaint.known_topic, 1.0, "high"
+        elif result.topic is not None and (route := self.routing_table.get(result.topic.label)) is not None:
+            topic, topic_confidence, topic_level = result.topic.label, result.topic.confidence, result.topic.level
+        else:
+            return
+        if result.agency is not None and not (result.agency.level == "low" and topic_level == "high"):
+            return
         label, unresolved = route.agency, route.agency in LOCAL_LEVELS
         if unresolved and hasattr(router, "route"):
             label = router.unit_label(route.agency, router.gazetteer.locate(
                 complaint.kelurahan, complaint.kecamatan, complaint.alamat, complaint.text)) or label
             unresolved = label == route.agency
-        confidence = result.topic.confidence * route.share
+        confidence = topic_confidence * route.share
         runners_up = [s for s in (result.agency.top if result.agency else []) if s.label != label]
         result.agency = TaskPrediction(label, confidence, [LabelScore(label, confidence)] + runners_up[:2],
                                        unresolved=unresolved, level=self.policy.level(confidence),
                                        action=self.policy.action("agency", confidence),
-                                       explanation=[f"routing table: topic {result.topic.label}"])
+                                       explanation=[f"routing table: topic {topic}"])
 
     def _explain(self, estimator, normalized: str, label: str, original: str) -> list[str]:
         if hasattr(estimator, "route"):  # the router's linear model predicts levels

@@ -14,6 +14,7 @@ from typing import Iterable
 import numpy as np
 
 from classifier.gazetteer import Gazetteer, Place, compact
+from classifier.routing_table import RoutingTable
 
 LOCAL_LEVELS = ("Kelurahan", "Kecamatan")
 _LOCAL_LABEL = re.compile(r"^(Kelurahan|Kecamatan)\s+(.+)$")
@@ -73,13 +74,20 @@ class AgencyRouter:
             return None
         return self.unit_labels.get((level, compact(name)), f"{level} {name}")
 
-    def route(self, normalized: list[str], complaints: list, k: int = 3) -> list[RoutedAgency]:
-        """``complaints`` carry text, alamat, kecamatan, kelurahan (see classifier.predict.Complaint)."""
+    def route(self, normalized: list[str], complaints: list, k: int = 3,
+              routing_table: RoutingTable | None = None) -> list[RoutedAgency]:
+        """``complaints`` carry text, alamat, kecamatan, kelurahan and known_topic (see
+        classifier.predict.Complaint). With a ``routing_table``, a complaint's known topic weighs in
+        as P(agency | topic) times the text model's probabilities: whether a problem goes to the
+        kelurahan or to a city agency is mostly decided by its topic, which the text alone barely shows.
+        """
         proba = self.level_model.predict_proba(normalized)
         classes = np.asarray(self.level_model.classes_)
         if self.local_weight != 1.0:
             proba = proba * np.where(np.isin(classes, LOCAL_LEVELS), self.local_weight, 1.0)
             proba /= proba.sum(axis=1, keepdims=True)
+        if routing_table is not None:
+            proba = self._with_known_topics(proba, classes, complaints, routing_table)
         order = np.argsort(-proba, axis=1)[:, :k]
         results = []
         for row, idx, complaint in zip(proba, order, complaints):
@@ -92,3 +100,13 @@ class AgencyRouter:
             results.append(RoutedAgency(resolved, [float(row[i]) for i in idx], place,
                                         labels[0] in LOCAL_LEVELS and resolved[0] == labels[0]))
         return results
+
+    @staticmethod
+    def _with_known_topics(proba: np.ndarray, classes, complaints: list, routing_table: RoutingTable) -> np.ndarray:
+        proba = proba.copy()
+        for row, complaint in zip(proba, complaints):
+            prior = routing_table.agency_prior(getattr(complaint, "known_topic", None), classes)
+            if prior is not None:
+                row *= prior
+                row /= row.sum()
+        return proba

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from classifier.predict import ComplaintClassifier, ComplaintPrediction, TaskPrediction
+from classifier.predict import COMPLAINT_FIELDS, ComplaintClassifier, ComplaintPrediction, TaskPrediction
 from serving.schemas import (AgencyResult, ClassifyResponse, ComplaintIn, LabelScore, SentimentResult, TaskResult,
                              UrgencyResult)
 
@@ -17,7 +17,7 @@ TOP_K = 3
 
 def predict_complaints(model: ComplaintClassifier, complaints: Sequence[ComplaintIn],
                        explain: bool) -> list[ComplaintPrediction]:
-    records = [c.model_dump(include={"text", "alamat", "kecamatan", "kelurahan"}) for c in complaints]
+    records = [c.model_dump(include=set(COMPLAINT_FIELDS)) for c in complaints]
     return model.predict(records, explain=explain)
 
 

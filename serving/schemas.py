@@ -30,6 +30,8 @@ class ComplaintIn(Strict):
     alamat: Location | None = Field(None, description="Address typed by the reporter")
     kecamatan: Location | None = None
     kelurahan: Location | None = None
+    known_topic: Location | None = Field(None, description="A topic already chosen by the reporter or the desk; "
+                                                        "the agency is then routed with it")
 
 
 class ClassifyRequest(ComplaintIn):

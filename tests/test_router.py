@@ -7,6 +7,7 @@ import pytest
 from classifier.gazetteer import Gazetteer, compact
 from classifier.predict import Complaint
 from classifier.router import AgencyRouter, agency_level
+from classifier.routing_table import Route, RoutingTable
 
 FIXTURES = Path(__file__).resolve().parent.parent / "datasets" / "fixtures"
 
@@ -94,3 +95,17 @@ def test_local_weight_shifts_answers_between_city_and_local(gazetteer):
     [routed] = local.route(["x"], [complaint])
     assert routed.labels[0] == "Kelurahan Ujung"
     assert sum(routed.confidences) == pytest.approx(1.0)  # probabilities are renormalized
+
+
+def test_known_topic_weighs_in_through_the_routing_table(gazetteer):
+    # The text model leans to the city agency; the topic's complaints nearly all went to a kelurahan.
+    table = RoutingTable({"Permasalahan Wilayah": Route("Kelurahan", 0.9, 10, {"Kelurahan": 9, "Dinas Sosial": 1})})
+    router = AgencyRouter(FixedLevels([0.6, 0.1, 0.3]), gazetteer, {})
+    text_only, with_topic, unknown_topic = router.route(
+        ["x"] * 3, [Complaint("jalan rusak", kelurahan="Ujung"),
+                    Complaint("jalan rusak", kelurahan="Ujung", known_topic="Permasalahan Wilayah"),
+                    Complaint("jalan rusak", kelurahan="Ujung", known_topic="Topik Baru")], routing_table=table)
+    assert text_only.labels[0] == "Dinas Sosial"
+    assert with_topic.labels[0] == "Kelurahan Ujung"
+    assert sum(with_topic.confidences) == pytest.approx(1.0)
+    assert unknown_topic.labels == text_only.labels  # a topic not in the table changes nothing

@@ -2,8 +2,10 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from aduan.cli import main
-from classifier.routing_table import RoutingTable
+from classifier.routing_table import Route, RoutingTable
 import classifier
 
 FIXTURES = Path(__file__).resolve().parent.parent / "datasets" / "fixtures"
@@ -20,6 +22,22 @@ def test_table_is_generated_from_labeled_data(tmp_path):
     wilayah = table.get("Permasalahan Wilayah")
     assert wilayah.agency == "Kelurahan" and round(wilayah.share, 3) == 0.667
     assert "do not edit by hand" in out.read_text()
+    assert wilayah.counts == {"Kelurahan": 8, "Kecamatan": 4}
+
+
+def test_agency_prior_follows_the_counts_and_keeps_every_agency_possible():
+    table = RoutingTable({"Wilayah": Route("Kelurahan", 0.75, 4, {"Kelurahan": 3, "Dinas Sosial": 1})})
+    prior = table.agency_prior("Wilayah", ["Dinas Sosial", "Kecamatan", "Kelurahan"], smoothing=0.3)
+    assert prior == pytest.approx([1.1 / 4.3, 0.1 / 4.3, 3.1 / 4.3])
+    assert table.agency_prior("Tidak Ada", ["Dinas Sosial"]) is None and table.agency_prior(None, ["x"]) is None
+
+
+def test_toml_round_trip_keeps_the_counts(tmp_path):
+    table = RoutingTable({'Sampah "liar"': Route("Dinas Lingkungan Hidup", 0.8, 5,
+                                                  {"Dinas Lingkungan Hidup": 4, "Kelurahan": 1})})
+    path = tmp_path / "routes.toml"
+    path.write_text(table.to_toml("generated"), encoding="utf-8")
+    assert RoutingTable.load(path).routes == table.routes
 
 
 def test_topic_only_deployment_routes_through_the_table(tmp_path):
@@ -44,7 +62,8 @@ def test_table_can_be_built_at_training_time(tmp_path):
                       'min_complaints = 3 }\n' + text)
     assert main(["train", "--config", str(config), "--data-dir", str(FIXTURES), "--output", str(tmp_path)]) == 0
     [meta] = [json.loads(p.read_text()) for p in tmp_path.glob("*/model.json")]
-    assert meta["routing_table"]["Sampah"] == {"agency": "Dinas Lingkungan Hidup", "share": 1.0, "complaints": 8}
+    assert meta["routing_table"]["Sampah"] == {"agency": "Dinas Lingkungan Hidup", "share": 1.0, "complaints": 8,
+                                               "counts": {"Dinas Lingkungan Hidup": 8}}
 
 
 def test_routing_table_config_needs_exactly_one_origin(tmp_path, capsys):

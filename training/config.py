@@ -51,6 +51,9 @@ class SourceConfig:
     alamat: str | None = None
     kecamatan: str | None = None
     kelurahan: str | None = None
+    # Optional column of a topic known at intake (chosen by the reporter or the desk): the agency
+    # router's held-out figures are then also given for complaints that arrive with their topic
+    known_topic: str | None = None
 
     def __post_init__(self):
         if not self.path:

@@ -24,7 +24,7 @@ from classifier.model import ModelBundle
 from classifier.predict import Complaint
 from classifier.router import AgencyRouter, agency_level
 from classifier.routing_table import RoutingTable
-from training.routing_table import build_routing_table
+from training.routing_table import build_routing_table, routing_table_from
 from classifier.text import TextNormalizer
 from training.config import RoutingTableConfig, TaskConfig, TrainingConfig
 from training.crossval import cross_validate
@@ -41,7 +41,8 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-LOCATION_FIELDS = ("alamat", "kecamatan", "kelurahan")
+# Form fields a complaint may carry besides its text (see classifier.predict.Complaint)
+INPUT_FIELDS = ("alamat", "kecamatan", "kelurahan", "known_topic")
 
 
 @dataclass
@@ -52,11 +53,16 @@ class TaskData:
     summary: str
     files: dict[str, str]  # relative path → sha256
     original_labels: list[str]  # the exact training labels ("Kelurahan Ujung")
-    locations: pd.DataFrame  # alamat, kecamatan, kelurahan ("" when the source has none)
+    inputs: pd.DataFrame  # INPUT_FIELDS ("" when the source has none)
     valid_mask: np.ndarray | None = None  # rows from the task's valid_sources, when it has some
 
-    def complaints(self, index) -> list[Complaint]:
-        return [Complaint(self.texts[i], *(self.locations[f].iat[i] for f in LOCATION_FIELDS)) for i in index]
+    def complaints(self, index, known_topic: bool = True) -> list[Complaint]:
+        fields = [f for f in INPUT_FIELDS if known_topic or f != "known_topic"]
+        return [Complaint(self.texts[i], **{f: self.inputs[f].iat[i] for f in fields}) for i in index]
+
+    @property
+    def has_known_topics(self) -> bool:
+        return bool((self.inputs["known_topic"] != "").any())
 
 
 def load_task_data(task: TaskConfig, data_dir: Path) -> TaskData:
@@ -65,8 +71,8 @@ def load_task_data(task: TaskConfig, data_dir: Path) -> TaskData:
     for number, source in enumerate(task.sources + task.valid_sources):
         path = data_dir / source.path
         frame = read_table(path, header=source.header, delimiter=source.delimiter)
-        locations = {f: getattr(source, f) for f in LOCATION_FIELDS if getattr(source, f)}
-        wanted = [source.text, source.label] + ([source.date] if source.date else []) + list(locations.values())
+        inputs = {f: getattr(source, f) for f in INPUT_FIELDS if getattr(source, f)}
+        wanted = [source.text, source.label] + ([source.date] if source.date else []) + list(inputs.values())
         require_columns(frame, wanted, path)
         part = pd.DataFrame({"text": frame[source.text].fillna("").astype(str),
                              "label": frame[source.label].fillna("").astype(str).str.strip()})
@@ -76,8 +82,8 @@ def load_task_data(task: TaskConfig, data_dir: Path) -> TaskData:
         if task.router is not None:
             part["label"] = part["label"].map(agency_level)
         part["date"] = pd.to_datetime(frame[source.date], errors="coerce") if source.date else pd.NaT
-        for f in LOCATION_FIELDS:
-            part[f] = frame[locations[f]] if f in locations else ""
+        for f in INPUT_FIELDS:
+            part[f] = frame[inputs[f]].fillna("").astype(str).str.strip() if f in inputs else ""
         part["valid"] = number >= len(task.sources)  # duplicates keep the training copy: sources come first
         frames.append(part)
         files[source.path] = sha256_file(path)
@@ -87,7 +93,7 @@ def load_task_data(task: TaskConfig, data_dir: Path) -> TaskData:
         raise DataError(f"no usable rows for this task after cleaning ({report.summary()})")
     dates = frame["date"] if frame["date"].notna().all() else None
     return TaskData(frame["text"].tolist(), frame["label"].tolist(), dates, report.summary(), files,
-                    frame["original_label"].tolist(), frame[list(LOCATION_FIELDS)].reset_index(drop=True),
+                    frame["original_label"].tolist(), frame[list(INPUT_FIELDS)].reset_index(drop=True),
                     frame["valid"].to_numpy(bool) if task.valid_sources else None)
 
 
@@ -135,8 +141,13 @@ def with_router(estimator, task: TaskConfig, data: TaskData, extra: "ExtraRows",
 
 
 def held_out(name: str, task: TaskConfig, data: TaskData, texts: list[str], train_idx, valid_idx, split_name: str,
-             extra: "ExtraRows", data_dir: Path, seed: int) -> tuple[dict, str]:
-    """Metrics and report section of a model fitted on the training side and scored on the validation rows."""
+             extra: "ExtraRows", data_dir: Path, seed: int,
+             routing: RoutingTableConfig | None = None) -> tuple[dict, str]:
+    """Metrics and report section of a model fitted on the training side and scored on the validation rows.
+
+    With a ``routing`` table configured and known topics in the data, the agency router is also
+    scored on complaints that arrive with their topic, as the shipped model would route them.
+    """
     y_train = [data.labels[i] for i in train_idx]
     estimator = fit_task(task, [texts[i] for i in train_idx] + extra.held_out_texts,
                          y_train + extra.held_out_labels, seed)
@@ -151,6 +162,10 @@ def held_out(name: str, task: TaskConfig, data: TaskData, texts: list[str], trai
     report = markdown_report(name, metrics, y_valid, proba, classes, data.summary, thresholds=task.label_thresholds)
     if task.router is not None:
         report += "\n" + local_weight_table(estimator, data, texts, valid_idx, train_counts, task.frequent_min)
+    if task.router is not None and routing is not None and data.has_known_topics:
+        metrics["with_known_topic"] = known_topic_metrics(estimator, data, texts, train_idx, valid_idx, train_counts,
+                                                          task.frequent_min, routing.min_complaints)
+        report += "\n" + known_topic_table(metrics)
     return metrics, report
 
 
@@ -174,12 +189,15 @@ def cross_validated(name: str, task: TaskConfig, data: TaskData, texts: list[str
     return metrics, report + "\n" + cv.markdown()
 
 
-def predict_valid(estimator, data: TaskData, texts: list[str], valid_idx) -> tuple[list[str], np.ndarray, list[str]]:
-    """Validation labels, probabilities and classes; a router is scored on the exact unit labels."""
+def predict_valid(estimator, data: TaskData, texts: list[str], valid_idx,
+                  routing_table: RoutingTable | None = None) -> tuple[list[str], np.ndarray, list[str]]:
+    """Validation labels, probabilities and classes; a router is scored on the exact unit labels, from
+    the text and location only unless a ``routing_table`` brings in the complaints' known topics."""
     valid_texts = [texts[i] for i in valid_idx]
     if not isinstance(estimator, AgencyRouter):
         return [data.labels[i] for i in valid_idx], estimator.predict_proba(valid_texts), list(estimator.classes_)
-    routed = estimator.route(valid_texts, data.complaints(valid_idx))
+    routed = estimator.route(valid_texts, data.complaints(valid_idx, known_topic=routing_table is not None),
+                             routing_table=routing_table)
     y_valid = [data.original_labels[i] for i in valid_idx]
     classes = sorted({lab for r in routed for lab in r.labels} | set(y_valid))
     column = {c: j for j, c in enumerate(classes)}
@@ -198,6 +216,35 @@ def local_unit_metrics(y_true: list[str], proba: np.ndarray, classes: list[str])
             "local_unit_accuracy": float(np.mean([t == p for t, p in local])) if local else 0.0}
 
 
+def known_topic_metrics(router: AgencyRouter, data: TaskData, texts: list[str], train_idx, valid_idx,
+                        train_counts: Counter, frequent_min: int, min_complaints: int) -> dict:
+    """Held-out figures for complaints that arrive with their topic, routed through a routing table
+    built from the training side only."""
+    table = routing_table_from([data.inputs["known_topic"].iat[i] for i in train_idx],
+                               [data.original_labels[i] for i in train_idx], min_complaints)
+    y_valid, proba, classes = predict_valid(router, data, texts, valid_idx, routing_table=table)
+    metrics = evaluate(y_valid, proba, classes, train_counts, frequent_min)
+    metrics.update(local_unit_metrics(y_valid, proba, classes))
+    metrics["valid_topics_in_table"] = float(np.mean([table.get(data.inputs["known_topic"].iat[i]) is not None
+                                                      for i in valid_idx]))
+    return metrics
+
+
+def known_topic_table(metrics: dict) -> str:
+    """Markdown: text-only figures next to those with the topic known at intake."""
+    known = metrics["with_known_topic"]
+    rows = [("frequent-agency accuracy", "frequent_accuracy"), ("frequent top-3", "frequent_top3_accuracy"),
+            ("exact local unit", "local_unit_accuracy"), ("overall accuracy", "accuracy")]
+    lines = ["### With the topic known at intake", "",
+             "Complaints that arrive with a topic (chosen by the reporter or the desk: `known_topic`) are routed "
+             "with P(agency | topic) from a routing table built from the training side, times the text model's "
+             f"probabilities. {known['valid_topics_in_table']:.1%} of the validation complaints have a topic in "
+             "that table; the others are routed from their text.", "",
+             "| metric | text only | topic known |", "|---|---|---|"]
+    lines += [f"| {title} | {metrics[key]:.3f} | {known[key]:.3f} |" for title, key in rows]
+    return "\n".join(lines) + "\n"
+
+
 def routing_table_metadata(config: RoutingTableConfig | None, data_dir: Path) -> dict | None:
     if config is None:
         return None
@@ -208,7 +255,7 @@ def routing_table_metadata(config: RoutingTableConfig | None, data_dir: Path) ->
             table = RoutingTable.load(config.file)
         except FileNotFoundError:
             raise DataError(f"routing_table.file: {config.file} not found (write it with `aduan routing-table`)") from None
-    return {topic: vars(route) for topic, route in table.routes.items()}
+    return table.to_dict()
 
 
 def local_weight_table(router: AgencyRouter, data: TaskData, texts: list[str], valid_idx, train_counts: Counter,
@@ -293,7 +340,7 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
             log(f"[{name}] {extra.summary(data.original_labels)}")
         metrics, report = (cross_validated(name, task, data, texts, extra, config.seed) if by_cv else
                            held_out(name, task, data, texts, train_idx, valid_idx, split_name, extra, data_dir,
-                                    config.seed))
+                                    config.seed, config.routing_table))
         reports.append(report)
         # The shipped model learns from every row; the figures above come from the held-out split.
         final = fit_task(task, texts + extra.texts, data.labels + extra.labels, config.seed)
