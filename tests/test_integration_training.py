@@ -47,6 +47,13 @@ def test_local_units_are_routed_exactly(trained):
     assert metrics["local_unit_accuracy"] >= 0.35
 
 
+def test_a_known_topic_routes_local_units_and_city_agencies(trained):
+    # Complaints that arrive with the channel's topic (routing table from the training side only).
+    known = trained["tasks"]["agency"]["metrics"]["with_known_topic"]
+    assert known["local_unit_accuracy"] >= 0.85
+    assert known["frequent_accuracy"] >= 0.94 and known["frequent_top3_accuracy"] >= 0.96
+
+
 def test_metadata_is_complete(trained):
     assert len(trained["data_files"]["complaints/surabaya/keluhan_2022.csv"]) == 64
     assert {"python", "scikit-learn", "numpy", "pandas"} <= set(trained["libraries"])
