@@ -30,11 +30,13 @@ ROWS = [("topic", "frequent_macro_f1", "topic macro-F1, topics >= 30"),
         ("agency", "frequent_accuracy", "agency accuracy, agencies >= 50"),
         ("agency", "frequent_top3_accuracy", "agency top-3, agencies >= 50"),
         ("agency", "local_unit_accuracy", "exact kelurahan/kecamatan"),
+        ("agency", "local_unit_top3_accuracy", "kelurahan/kecamatan unit in top-3"),
         ("agency", "accuracy", "agency accuracy, all complaints")]
 # Complaints that arrive with their topic (`known_topic`): the plain baseline cannot read it.
 KNOWN_TOPIC_ROWS = [("frequent_accuracy", "agency accuracy, agencies >= 50, topic known"),
                     ("frequent_top3_accuracy", "agency top-3, agencies >= 50, topic known"),
-                    ("local_unit_accuracy", "exact kelurahan/kecamatan, topic known")]
+                    ("local_unit_accuracy", "exact kelurahan/kecamatan, topic known"),
+                    ("local_unit_top3_accuracy", "kelurahan/kecamatan unit in top-3, topic known")]
 
 
 def baseline_metrics(task, data_dir, seed):
