@@ -28,7 +28,7 @@ from training.routing_table import build_routing_table, routing_table_from
 from classifier.text import TextNormalizer
 from training.config import RoutingTableConfig, TaskConfig, TrainingConfig
 from training.crossval import cross_validate
-from training.evaluate import evaluate, markdown_report
+from training.evaluate import coverage_table, evaluate, markdown_report
 from training.pipeline import build_pipeline
 from training.readers import DataError, clean_labeled, read_table, require_columns
 
@@ -232,6 +232,7 @@ def known_topic_metrics(router: AgencyRouter, data: TaskData, texts: list[str], 
     metrics.update(local_unit_metrics(y_valid, proba, classes))
     metrics["valid_topics_in_table"] = float(np.mean([table.get(data.inputs["known_topic"].iat[i]) is not None
                                                       for i in valid_idx]))
+    metrics["coverage"] = coverage_table(y_valid, proba, classes, thresholds=(0.5, 0.7, 0.8, 0.9, 0.95, 0.97))
     return metrics
 
 
@@ -248,6 +249,9 @@ def known_topic_table(metrics: dict) -> str:
              "that table; the others are routed from their text.", "",
              "| metric | text only | topic known |", "|---|---|---|"]
     lines += [f"| {title} | {metrics[key]:.3f} | {known[key]:.3f} |" for title, key in rows]
+    lines += ["", "Agency confidence with the topic known: coverage vs accuracy", "",
+              "| threshold | coverage | accuracy |", "|---|---|---|"]
+    lines += [f"| {row['threshold']:.2f} | {row['coverage']:.3f} | {row['accuracy']:.3f} |" for row in known["coverage"]]
     return "\n".join(lines) + "\n"
 
 
