@@ -153,7 +153,7 @@ class ComplaintClassifier:
 
     def __init__(self, bundle: ModelBundle, policy: ConfidencePolicy | None = None):
         self.bundle = bundle
-        self.policy = policy or ConfidencePolicy.from_dict(bundle.metadata.get("confidence"))
+        self.policy = policy or ConfidencePolicy.from_dict(bundle.metadata.get("config", {}).get("confidence"))
         self.routing_table = RoutingTable.from_dict(bundle.metadata.get("routing_table") or {})
 
     @property

@@ -30,6 +30,8 @@ def test_model_directory_carries_metadata_and_report(model_dir):
     assert 0.0 <= meta["tasks"]["topic"]["metrics"]["accuracy"] <= 1.0
     report = (model_dir / "report.md").read_text()
     assert "## topic" in report and "Most confused pairs" in report and "coverage" in report
+    # the [confidence] policy travels inside the stored config (fixture: low_below 0.3, default 0.5)
+    assert classifier.load_model(model_dir).policy.low_below == 0.3
 
 
 def test_predict_contract(model_dir, tmp_path):

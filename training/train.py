@@ -380,7 +380,6 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
                       **{m: sys.modules[m].__version__ for m in ("torch", "transformers") if m in sys.modules}},
         "config": config.to_dict(),
         "data_files": all_files,
-        "confidence": config.confidence.to_dict(),
         "routing_table": routing_table_metadata(config.routing_table, data_dir),
         "tasks": task_meta,
     }
