@@ -8,6 +8,7 @@ complaint is, with the gazetteer.
 from __future__ import annotations
 
 import re
+from difflib import get_close_matches
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -17,6 +18,8 @@ from classifier.gazetteer import Gazetteer, Place, compact
 from classifier.routing_table import RoutingTable
 
 LOCAL_LEVELS = ("Kelurahan", "Kecamatan")
+# Similarity (difflib ratio of compact names) above which a unit name is a spelling of a training label
+SPELLING_CUTOFF = 0.9
 _LOCAL_LABEL = re.compile(r"^(Kelurahan|Kecamatan)\s+(.+)$")
 
 
@@ -72,7 +75,14 @@ class AgencyRouter:
         name = None if place is None else (place.kelurahan if level == "Kelurahan" else place.kecamatan)
         if not name:
             return None
-        return self.unit_labels.get((level, compact(name)), f"{level} {name}")
+        key = compact(name)
+        if (level, key) not in self.unit_labels:
+            # The desk's labels and the lookup tables sometimes spell a unit differently ("Cantian" /
+            # "Cantikan"): take the training label of the same level that differs by a letter or two.
+            spelled = get_close_matches(key, [k for lev, k in self.unit_labels if lev == level], n=1,
+                                        cutoff=SPELLING_CUTOFF)
+            key = spelled[0] if spelled else key
+        return self.unit_labels.get((level, key), f"{level} {name}")
 
     def route(self, normalized: list[str], complaints: list, k: int = 3,
               routing_table: RoutingTable | None = None) -> list[RoutedAgency]:

@@ -109,3 +109,13 @@ def test_known_topic_weighs_in_through_the_routing_table(gazetteer):
     assert with_topic.labels[0] == "Kelurahan Ujung"
     assert sum(with_topic.confidences) == pytest.approx(1.0)
     assert unknown_topic.labels == text_only.labels  # a topic not in the table changes nothing
+
+
+def test_unit_spelled_differently_in_labels_and_lookups_gets_the_label(gazetteer):
+    # The lookup table says "Airlangga"; the desk's labels say "Airlanga". "Kedurus" has no close label.
+    units = AgencyRouter.unit_labels_from(["Kelurahan Airlanga", "Kelurahan Kedungdoro"])
+    router = AgencyRouter(FixedLevels([0.1, 0.2, 0.7]), gazetteer, units)
+    found, unrelated = router.route(["x", "x"], [Complaint("jalan rusak", kelurahan="airlangga"),
+                                                 Complaint("jalan rusak", kelurahan="Kedurus")])
+    assert found.labels[0] == "Kelurahan Airlanga"
+    assert unrelated.labels[0] == "Kelurahan Kedurus"
