@@ -8,8 +8,9 @@ complaint is, with the gazetteer.
 from __future__ import annotations
 
 import re
-from difflib import get_close_matches
 from dataclasses import dataclass
+from difflib import get_close_matches
+from functools import lru_cache
 from typing import Iterable
 
 import numpy as np
@@ -27,6 +28,12 @@ def agency_level(label: str) -> str:
     """"Kelurahan Ujung" → "Kelurahan"; city agencies are their own level."""
     match = _LOCAL_LABEL.match(label.strip())
     return match.group(1) if match else label
+
+
+@lru_cache(maxsize=1024)
+def _closest_spelling(key: str, known: tuple[str, ...]) -> str | None:
+    found = get_close_matches(key, known, n=1, cutoff=SPELLING_CUTOFF)
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)
@@ -79,9 +86,7 @@ class AgencyRouter:
         if (level, key) not in self.unit_labels:
             # The desk's labels and the lookup tables sometimes spell a unit differently ("Cantian" /
             # "Cantikan"): take the training label of the same level that differs by a letter or two.
-            spelled = get_close_matches(key, [k for lev, k in self.unit_labels if lev == level], n=1,
-                                        cutoff=SPELLING_CUTOFF)
-            key = spelled[0] if spelled else key
+            key = _closest_spelling(key, tuple(k for lev, k in self.unit_labels if lev == level)) or key
         return self.unit_labels.get((level, key), f"{level} {name}")
 
     def route(self, normalized: list[str], complaints: list, k: int = 3,
