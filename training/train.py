@@ -56,9 +56,8 @@ class TaskData:
     inputs: pd.DataFrame  # INPUT_FIELDS ("" when the source has none)
     valid_mask: np.ndarray | None = None  # rows from the task's valid_sources, when it has some
 
-    def complaints(self, index, known_topic: bool = True) -> list[Complaint]:
-        fields = [f for f in INPUT_FIELDS if known_topic or f != "known_topic"]
-        return [Complaint(self.texts[i], **{f: self.inputs[f].iat[i] for f in fields}) for i in index]
+    def complaints(self, index) -> list[Complaint]:
+        return [Complaint(self.texts[i], **{f: self.inputs[f].iat[i] for f in INPUT_FIELDS}) for i in index]
 
     @property
     def has_known_topics(self) -> bool:
@@ -196,8 +195,7 @@ def predict_valid(estimator, data: TaskData, texts: list[str], valid_idx,
     valid_texts = [texts[i] for i in valid_idx]
     if not isinstance(estimator, AgencyRouter):
         return [data.labels[i] for i in valid_idx], estimator.predict_proba(valid_texts), list(estimator.classes_)
-    routed = estimator.route(valid_texts, data.complaints(valid_idx, known_topic=routing_table is not None),
-                             routing_table=routing_table)
+    routed = estimator.route(valid_texts, data.complaints(valid_idx), routing_table=routing_table)
     y_valid = [data.original_labels[i] for i in valid_idx]
     classes = sorted({lab for r in routed for lab in r.labels} | set(y_valid))
     column = {c: j for j, c in enumerate(classes)}
