@@ -378,7 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", default="complaints/surabaya/keluhan_2022.csv", help="file under the data dir")
     p.add_argument("--topic-col", default="topik")
     p.add_argument("--agency-col", default="instansi")
-    p.add_argument("--min-complaints", type=int, default=5, help="skip topics with fewer complaints")
+    p.add_argument("--min-complaints", type=int, default=1,
+                   help="skip topics with fewer complaints (default: 1, as configs/default.toml)")
     p.add_argument("-o", "--output", help="TOML file to write (default: stdout)")
     p.set_defaults(func=cmd_routing_table)
 

@@ -137,7 +137,7 @@ class RoutingTableConfig:
     file: str | None = None
     topic: str = "topik"
     agency: str = "instansi"
-    min_complaints: int = 5  # topics with fewer labeled complaints get no route
+    min_complaints: int = 1  # topics with fewer labeled complaints get no route
 
     def __post_init__(self):
         if (self.source is None) == (self.file is None):

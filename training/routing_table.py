@@ -10,7 +10,7 @@ from classifier.routing_table import Route, RoutingTable
 from training.readers import DataError, read_table, require_columns
 
 
-def routing_table_from(topics: Iterable[str], agencies: Iterable[str], min_complaints: int = 5) -> RoutingTable:
+def routing_table_from(topics: Iterable[str], agencies: Iterable[str], min_complaints: int = 1) -> RoutingTable:
     """Agency counts (local units as their level) for each topic with ``min_complaints`` or more."""
     counts: dict[str, Counter] = defaultdict(Counter)
     for topic, agency in zip(topics, agencies):
@@ -26,7 +26,7 @@ def routing_table_from(topics: Iterable[str], agencies: Iterable[str], min_compl
     return RoutingTable(routes)
 
 
-def build_routing_table(path: Path, topic_col: str, agency_col: str, min_complaints: int = 5) -> RoutingTable:
+def build_routing_table(path: Path, topic_col: str, agency_col: str, min_complaints: int = 1) -> RoutingTable:
     """The routing table of a labeled complaints file."""
     frame = read_table(path)
     require_columns(frame, [topic_col, agency_col], path)
