@@ -1,4 +1,4 @@
-"""Masking of personal data (NIK, phone numbers, emails, vehicle plates, URLs).
+"""Masking of personal data (NIK, phone numbers, emails, vehicle plates, URLs, announced names).
 
 Every text is masked before it is logged, stored or used as a feature, so the placeholders
 are also what the models see: "[telepon]" is a useful signal, a real number is not.
@@ -25,6 +25,29 @@ PLACEHOLDERS = {
     "nik": "[nik]",
     "phone": "[telepon]",
     "plate": "[plat]",
+    "name": "[nama]",
+}
+
+# A person's name is masked where the writer announces one ("nama saya Budi", "Nama : BUDI",
+# "bernama", "atas nama", "a.n."): elsewhere a name cannot be told from an ordinary word without a
+# list of names. Up to four words after the cue are taken, stopping at punctuation, a digit, a line
+# break or one of the common words below; titles stay visible ("Bapak [nama]").
+_NAME_CUE = re.compile(r"\b(?:nama\s+saya|nama(?:\s+lengkap)?(?=\s*:)|bernama|atas\s+nama|a\.n\b\.?)"
+                       r"(?:\s|:|\\n)*", re.IGNORECASE)
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:['.-][^\W\d_]+)*\.?")
+_NAME_MAX_WORDS = 4
+_NAME_TITLES = {"bapak", "bpk", "pak", "ibu", "bu", "sdr", "sdri", "saudara", "saudari", "h", "hj", "alm", "almh"}
+_NOT_NAME = {
+    "ada", "adalah", "alamat", "anak", "bahwa", "belum", "benar", "beda", "berbeda", "bisa", "blm", "bukan",
+    "cv", "dalam", "dan", "data", "dengan", "dgn", "dari", "di", "dihapus", "hilang", "ini", "itu", "jalan",
+    "jl", "juga", "karena", "karna", "kami", "ke", "kec", "kecamatan", "kel", "kelurahan", "keluar", "kk",
+    "koq", "kok", "krn", "ktp", "masih", "masuk", "mbr", "mohon", "muncul", "nama", "nik", "no", "nomor",
+    "pada", "pt", "punya", "rt", "rw", "salah", "sama", "saya", "sdh", "sdn", "sebagai", "sekolah", "selaku",
+    "seperti", "sendiri", "suami", "istri", "isteri", "teman", "tetangga", "orang", "ortu", "keluarga",
+    "pemilik", "perusahaan", "instansi", "pribadi", "pemerintah", "dinas", "lahir", "lain", "menjadi",
+    "berubah", "diganti", "disingkat", "sma", "sman", "smk", "smkn", "smp", "smpn", "sudah", "tapi", "telah", "terdaftar",
+    "terdata", "tersebut", "tertera", "tercantum", "tetapi", "tidak", "tdk", "tinggal", "toko", "tsb", "ud",
+    "untuk", "utk", "warga", "yaitu", "yang", "yg",
 }
 
 _ANY_DIGIT = re.compile(r"\d")
@@ -53,6 +76,37 @@ def _mask_phone(match: re.Match) -> str:
     return PLACEHOLDERS["phone"] if len(digits) >= 9 else match.group(0)
 
 
+def _name_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for cue in _NAME_CUE.finditer(text):
+        position, start, end, capitalized = cue.end(), None, None, False
+        for _ in range(_NAME_MAX_WORDS + 1):
+            word = _NAME_WORD.match(text, position)
+            if word is None:
+                break
+            bare = word.group(0).rstrip(".")
+            # After "Budi" or "BUDI", a lower-case word is the sentence going on ("Budi datang").
+            if bare.lower() in _NOT_NAME or (capitalized and bare.islower()):
+                break
+            sentence_end = word.group(0).endswith(".") and len(bare) > 3  # "Budi." but not "Abd." or "M."
+            if bare.lower() not in _NAME_TITLES or start is not None:
+                start = word.start() if start is None else start
+                end = word.end() - sentence_end  # the full stop stays
+                capitalized = capitalized or not bare.islower()
+            if sentence_end or text[word.end():word.end() + 1] != " ":
+                break
+            position = word.end() + 1
+        if start is not None:
+            spans.append((start, end))
+    return spans
+
+
+def _mask_names(text: str) -> str:
+    for start, end in reversed(_name_spans(text)):
+        text = text[:start] + PLACEHOLDERS["name"] + text[end:]
+    return text
+
+
 def mask_pii(text: str) -> str:
     """Replace personal data in ``text`` with placeholder tokens such as ``[telepon]``."""
     # Cheap membership tests first: most complaints have no URL or email, many no digits at all.
@@ -65,4 +119,6 @@ def mask_pii(text: str) -> str:
         text = _NIK.sub(PLACEHOLDERS["nik"], text)
         text = _PHONE.sub(_mask_phone, text)
         text = _PLATE.sub(_mask_plate, text)
+    if "nama" in lowered or "a.n" in lowered:
+        text = _mask_names(text)
     return text

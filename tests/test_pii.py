@@ -28,3 +28,30 @@ def test_personal_data_is_replaced(text, expected):
 ])
 def test_addresses_and_dates_are_left_alone(text):
     assert mask_pii(text) == text
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Nama saya Rudi Hartono, alamat Jl. Mawar 3", "Nama saya [nama], alamat Jl. Mawar 3"),
+    ("NAMA : BAMBANG SUTRISNO\nNIK : 3578012345678901", "NAMA : [nama]\nNIK : [nik]"),
+    ("nama : Sulastri\\nalamat : jl contoh", "nama : [nama]\\nalamat : jl contoh"),  # a literal \n, as exports have
+    ("atas nama:\nWati Lestari\nalamat sama", "atas nama:\n[nama]\nalamat sama"),
+    ("bernama Bapak Joko selaku mandor", "bernama Bapak [nama] selaku mandor"),
+    ("kartu atas nama wati lestari sudah diverifikasi", "kartu atas nama [nama] sudah diverifikasi"),
+    ("surat a.n. Sinta R. belum dibalas", "surat a.n. [nama] belum dibalas"),
+    ("bansos atas nama Slamet Riyadi hari Senin belum cair", "bansos atas nama [nama] hari Senin belum cair"),
+    ("anak saya bernama M. Fajar Nugroho. Dia sakit", "anak saya bernama [nama]. Dia sakit"),
+])
+def test_announced_names_are_replaced(text, expected):
+    assert mask_pii(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "nama saya sudah terdaftar di data MBR",
+    "nama saya. Mohon dibantu",
+    "atas nama suami tapi belum cair",
+    "surat a.n SMPN 99 belum dibalas",
+    "penamaan jalan di kampung kami salah",
+    "an Aisyah sudah dipanggil",  # a bare "an" is too common a syllable to announce a name
+])
+def test_words_after_a_name_cue_that_are_not_names_stay(text):
+    assert mask_pii(text) == text
