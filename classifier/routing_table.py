@@ -29,15 +29,21 @@ class Route:
     counts: dict[str, int] = field(default_factory=dict)  # every agency the topic's complaints went to
 
 
+def _topic_key(topic: str) -> str:
+    return " ".join(topic.lower().split())
+
+
 class RoutingTable:
     def __init__(self, routes: dict[str, Route]):
         self.routes = routes
+        # A known topic typed or exported with other case or spacing still finds its route.
+        self._by_key = {_topic_key(topic): route for topic, route in routes.items()}
 
     def __len__(self) -> int:
         return len(self.routes)
 
     def get(self, topic: str | None) -> Route | None:
-        return self.routes.get(topic.strip()) if topic else None
+        return self._by_key.get(_topic_key(topic)) if topic else None
 
     def agency_prior(self, topic: str | None, classes: Sequence[str], smoothing: float = 0.1) -> np.ndarray | None:
         """P(agency | topic) over ``classes`` from the counts; None when the topic is not in the table.

@@ -30,6 +30,7 @@ def test_agency_prior_follows_the_counts_and_keeps_every_agency_possible():
     prior = table.agency_prior("Wilayah", ["Dinas Sosial", "Kecamatan", "Kelurahan"], smoothing=0.3)
     assert prior == pytest.approx([1.1 / 4.3, 0.1 / 4.3, 3.1 / 4.3])
     assert table.agency_prior("Tidak Ada", ["Dinas Sosial"]) is None and table.agency_prior(None, ["x"]) is None
+    assert table.get("  wilayah ") is table.get("WILAYAH") is table.routes["Wilayah"]  # case and spacing
 
 
 def test_toml_round_trip_keeps_the_counts(tmp_path):
