@@ -36,6 +36,21 @@ def _closest_spelling(key: str, known: tuple[str, ...]) -> str | None:
     return found[0] if found else None
 
 
+def weigh_known_topics(proba: np.ndarray, classes, topics: list[str | None],
+                       routing_table: RoutingTable) -> np.ndarray:
+    """``proba`` (rows: complaints, columns: ``classes``) times P(agency | topic) for the rows whose
+    topic is in ``routing_table``, renormalized; other rows unchanged."""
+    if not any(topics):
+        return proba
+    proba = proba.copy()
+    for row, topic in zip(proba, topics):
+        prior = routing_table.agency_prior(topic, classes)
+        if prior is not None:
+            row *= prior
+            row /= row.sum()
+    return proba
+
+
 @dataclass(frozen=True)
 class RoutedAgency:
     labels: list[str]  # best first; local levels replaced by the resolved unit when one was found
@@ -102,7 +117,7 @@ class AgencyRouter:
             proba = proba * np.where(np.isin(classes, LOCAL_LEVELS), self.local_weight, 1.0)
             proba /= proba.sum(axis=1, keepdims=True)
         if routing_table is not None:
-            proba = self._with_known_topics(proba, classes, complaints, routing_table)
+            proba = weigh_known_topics(proba, classes, [c.known_topic for c in complaints], routing_table)
         order = np.argsort(-proba, axis=1)[:, :k]
         results = []
         for row, idx, complaint in zip(proba, order, complaints):
@@ -115,13 +130,3 @@ class AgencyRouter:
             results.append(RoutedAgency(resolved, [float(row[i]) for i in idx], place,
                                         labels[0] in LOCAL_LEVELS and resolved[0] == labels[0]))
         return results
-
-    @staticmethod
-    def _with_known_topics(proba: np.ndarray, classes, complaints: list, routing_table: RoutingTable) -> np.ndarray:
-        proba = proba.copy()
-        for row, complaint in zip(proba, complaints):
-            prior = routing_table.agency_prior(getattr(complaint, "known_topic", None), classes)
-            if prior is not None:
-                row *= prior
-                row /= row.sum()
-        return proba

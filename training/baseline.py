@@ -16,15 +16,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
-from classifier.gazetteer import Gazetteer
 from classifier.lexicons import load_slang_lexicon, load_stopwords
-from classifier.router import AgencyRouter
 from classifier.text import TextNormalizer
 from training.config import TrainingConfig
 from training.data_dir import resolve_data_dir
 from training.evaluate import evaluate
-from training.train import (fit_task, known_topic_metrics, load_task_data, local_unit_metrics, predict_valid,
-                            split_indices)
+from training.train import ExtraRows, held_out, load_task_data, local_unit_metrics, split_indices
 
 ROWS = [("topic", "frequent_macro_f1", "topic macro-F1, topics >= 30"),
         ("agency", "frequent_accuracy", "agency accuracy, agencies >= 50"),
@@ -53,23 +50,14 @@ def baseline_metrics(task, data_dir, seed):
 
 
 def configured_metrics(task, data_dir, config):
+    """The held-out metrics `aduan train` records for this task (router and known-topic figures included)."""
     normalizer = TextNormalizer(config.text, slang=load_slang_lexicon(data_dir), stopwords=load_stopwords(data_dir))
     data = load_task_data(task, data_dir)
     texts = normalizer.transform(data.texts)
-    train_idx, valid_idx, _ = split_indices(data, task, config.seed)
-    estimator = fit_task(task, [texts[i] for i in train_idx], [data.labels[i] for i in train_idx], config.seed)
-    if task.router is not None:
-        gazetteer = Gazetteer.from_lookups(data_dir / task.router.kelurahan_table, data_dir / task.router.kecamatan_table)
-        estimator = AgencyRouter(estimator, gazetteer, AgencyRouter.unit_labels_from(data.original_labels),
-                                 task.router.local_weight)
-    y_valid, proba, classes = predict_valid(estimator, data, texts, valid_idx)
-    train_counts = Counter(data.original_labels[i] for i in train_idx)
-    metrics = evaluate(y_valid, proba, classes, train_counts, task.frequent_min)
-    metrics.update(local_unit_metrics(y_valid, proba, classes))
-    if task.router is not None and config.routing_table is not None and data.has_known_topics:
-        metrics["with_known_topic"] = known_topic_metrics(estimator, data, texts, train_idx, valid_idx,
-                                                          train_counts, task.frequent_min,
-                                                          config.routing_table.min_complaints)
+    train_idx, valid_idx, split_name = split_indices(data, task, config.seed)
+    no_extra = ExtraRows([], [], [], [], [])
+    metrics, _ = held_out("", task, data, texts, train_idx, valid_idx, split_name, no_extra, data_dir, config.seed,
+                          config.routing_table)
     return metrics
 
 

@@ -20,7 +20,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from classifier.lexicons import load_slang_lexicon, load_stopwords
-from classifier.router import LOCAL_LEVELS
+from classifier.router import LOCAL_LEVELS, weigh_known_topics
 from classifier.text import TextNormalizer
 from training.config import TrainingConfig
 from training.data_dir import resolve_data_dir
@@ -121,8 +121,7 @@ def main(argv=None) -> int:
     # The channel's topic, when known at intake.
     table = routing_table_from(data.inputs["known_topic"].iloc[train_idx], [data.original_labels[i] for i in train_idx],
                                config.routing_table.min_complaints if config.routing_table else 1)
-    priors = [table.agency_prior(data.inputs["known_topic"].iat[i], classes) for i in valid_idx]
-    with_topic = np.array([row * prior if prior is not None else row for row, prior in zip(proba, priors)])
+    with_topic = weigh_known_topics(proba, classes, list(data.inputs["known_topic"].iloc[valid_idx]), table)
     print(scores.line("topic known: P(agency | topic) x text model", classes[with_topic.argmax(1)]))
     return 0
 
