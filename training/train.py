@@ -21,7 +21,7 @@ from classifier.lexicons import load_slang_lexicon, load_stopwords
 from classifier.compact import compact_for_prediction
 from classifier.gazetteer import Gazetteer
 from classifier.model import ModelBundle
-from classifier.predict import Complaint
+from classifier.predict import COMPLAINT_FIELDS, Complaint
 from classifier.router import AgencyRouter, agency_level
 from classifier.routing_table import RoutingTable
 from training.routing_table import build_routing_table, routing_table_from
@@ -41,8 +41,8 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-# Form fields a complaint may carry besides its text (see classifier.predict.Complaint)
-INPUT_FIELDS = ("alamat", "kecamatan", "kelurahan", "known_topic")
+# Form fields a complaint may carry besides its text
+INPUT_FIELDS = tuple(f for f in COMPLAINT_FIELDS if f != "text")
 
 
 @dataclass
