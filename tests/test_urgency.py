@@ -163,6 +163,54 @@ def test_config_validates_thresholds_and_cv():
             TrainingConfig.from_dict(data)
 
 
+# ---------------------------------------------------------------- labels joined by id
+def write_joined_config(tmp_path, label_rows: str, **source) -> TrainingConfig:
+    """A data dir with a texts file, an ids + labels file next to a config that joins them."""
+    data = tmp_path / "data"
+    data.mkdir()
+    pd.DataFrame({"nomor": ["7", "8", "9"],
+                  "isi": ["pohon tumbang di jalan", "lampu jalan mati", "tanya jadwal posyandu"]}).to_csv(
+        data / "texts.csv", index=False)
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "labels.csv").write_text("nomor,urgency,annotator\n" + label_rows, encoding="utf-8")
+    keys = {"path": "texts.csv", "text": "isi", "label": "urgency", "labels": "../labels.csv", "id": "nomor",
+            **source}
+    lines = "\n".join(f"{k} = {json.dumps(v)}" for k, v in keys.items())
+    (tmp_path / "conf" / "run.toml").write_text(f"[tasks.urgency]\nmin_examples = 1\n"
+                                                f"[[tasks.urgency.sources]]\n{lines}\n", encoding="utf-8")
+    return TrainingConfig.from_toml(tmp_path / "conf" / "run.toml")
+
+
+def test_a_source_reads_texts_from_the_data_dir_and_labels_by_id(tmp_path):
+    from training.train import load_task_data
+
+    config = write_joined_config(tmp_path, "9,rendah,A\n7,tinggi,B\n")
+    source = config.tasks["urgency"].sources[0]
+    assert source.labels == str((tmp_path / "labels.csv").resolve())  # relative to the config file
+    data = load_task_data(config.tasks["urgency"], tmp_path / "data")
+    assert list(zip(data.texts, data.labels)) == [("tanya jadwal posyandu", "rendah"),
+                                                  ("pohon tumbang di jalan", "tinggi")]
+    assert {"texts.csv", source.labels} <= set(data.files)
+
+
+@pytest.mark.parametrize("rows, message", [
+    ("7,tinggi,A\n7,sedang,B\n", r"duplicate 'nomor' 7 \(1 id\(s\) labeled more than once\)"),
+    ("7,tinggi,A\n12,sedang,A\n", r"1 'nomor' not found in .*texts.csv: 12"),
+])
+def test_labels_by_id_fail_clearly_on_duplicate_or_unknown_ids(tmp_path, rows, message):
+    from training.readers import DataError
+    from training.train import load_task_data
+
+    config = write_joined_config(tmp_path, rows)
+    with pytest.raises(DataError, match=message):
+        load_task_data(config.tasks["urgency"], tmp_path / "data")
+
+
+def test_labels_need_the_id_column_to_join_on():
+    with pytest.raises(ConfigError, match=r"sources\[0\]: id: required with labels"):
+        TrainingConfig.from_dict({"tasks": {"urgency": {"sources": [{"path": "x.csv", "labels": "y.csv"}]}}})
+
+
 # ---------------------------------------------------------------- train and predict end to end
 @pytest.fixture(scope="module")
 def urgency_model(tmp_path_factory):

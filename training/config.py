@@ -54,10 +54,17 @@ class SourceConfig:
     # Optional column of a topic known at intake (chosen by the reporter or the desk): the agency
     # router's held-out figures are then also given for complaints that arrive with their topic
     known_topic: str | None = None
+    # Labels kept apart from the texts (ids and labels only, e.g. hand labels committed to the repo):
+    # a file relative to the config file whose ``id`` and ``label`` columns are joined on the ``id``
+    # column of ``path``, which then provides the text and the other columns.
+    labels: str | None = None
+    id: str | None = None
 
     def __post_init__(self):
         if not self.path:
             raise ValueError("path: must not be empty")
+        if self.labels is not None and not self.id:
+            raise ValueError("id: required with labels (the column that joins the labels file to path)")
 
 
 @dataclass
@@ -332,6 +339,10 @@ class TrainingConfig:
         config = cls.from_dict(data)
         if config.routing_table and config.routing_table.file:
             config.routing_table.file = str((path.parent / config.routing_table.file).resolve())
+        for task in config.tasks.values():  # labels files, like the routing table, sit next to the config
+            for source in task.sources + task.valid_sources:
+                if source.labels:
+                    source.labels = str((path.parent / source.labels).resolve())
         return config
 
     def to_dict(self) -> dict[str, Any]:

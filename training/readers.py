@@ -103,6 +103,37 @@ def require_columns(frame: pd.DataFrame, columns: list[str], path: str | Path) -
         )
 
 
+def join_labels(texts: pd.DataFrame, texts_path: str | Path, labels: pd.DataFrame, labels_path: str | Path,
+                id_column: str, label_column: str) -> pd.DataFrame:
+    """The rows of ``texts`` named by a labels file (ids and labels only), with its label column.
+
+    Hand labels are kept apart from the texts they label, so that no complaint text is copied
+    into the repository. Every id of the labels file must occur exactly once in ``texts``.
+    """
+    require_columns(labels, [id_column, label_column], labels_path)
+    require_columns(texts, [id_column], texts_path)
+    ids = labels[id_column].astype(str).str.strip()
+    if (ids == "").any():
+        raise DataError(f"{labels_path}: {int((ids == '').sum())} row(s) with an empty {id_column!r}")
+    repeated = sorted(set(ids[ids.duplicated()]))
+    if repeated:
+        raise DataError(f"{labels_path}: duplicate {id_column!r} {', '.join(repeated[:5])}"
+                        f"{' …' if len(repeated) > 5 else ''} ({len(repeated)} id(s) labeled more than once)")
+    text_ids = texts[id_column].astype(str).str.strip()
+    missing = list(ids[~ids.isin(text_ids)])
+    if missing:
+        raise DataError(f"{labels_path}: {len(missing)} {id_column!r} not found in {texts_path}: "
+                        f"{', '.join(missing[:5])}{' …' if len(missing) > 5 else ''}")
+    ambiguous = sorted(set(text_ids[text_ids.duplicated()]) & set(ids))
+    if ambiguous:
+        raise DataError(f"{texts_path}: {id_column!r} {', '.join(ambiguous[:5])} occur(s) more than once: "
+                        f"cannot tell which row {labels_path} labels")
+    position = pd.Series(range(len(texts)), index=text_ids)
+    joined = texts.iloc[position[ids].to_numpy()].reset_index(drop=True)
+    joined[label_column] = labels[label_column].to_numpy()
+    return joined
+
+
 @dataclass
 class DataReport:
     """What validation did to a labeled table."""

@@ -30,7 +30,7 @@ from training.config import RoutingTableConfig, TaskConfig, TrainingConfig
 from training.crossval import cross_validate
 from training.evaluate import coverage_table, evaluate, markdown_report
 from training.pipeline import build_pipeline
-from training.readers import DataError, clean_labeled, read_table, require_columns
+from training.readers import DataError, clean_labeled, join_labels, read_table, require_columns
 
 
 def sha256_file(path: Path) -> str:
@@ -70,6 +70,9 @@ def load_task_data(task: TaskConfig, data_dir: Path) -> TaskData:
     for number, source in enumerate(task.sources + task.valid_sources):
         path = data_dir / source.path
         frame = read_table(path, header=source.header, delimiter=source.delimiter)
+        if source.labels:  # texts from the data dir, labels from an ids + labels file
+            frame = join_labels(frame, path, read_table(source.labels), source.labels, source.id, source.label)
+            files[source.labels] = sha256_file(Path(source.labels))
         inputs = {f: getattr(source, f) for f in INPUT_FIELDS if getattr(source, f)}
         wanted = [source.text, source.label] + ([source.date] if source.date else []) + list(inputs.values())
         require_columns(frame, wanted, path)
