@@ -32,7 +32,8 @@ class ModelHolder:
         self._lock = threading.Lock()  # one load at a time; readers never wait for it
         # Bumped in the database on every reload, so the other workers can follow.
         self.generation = 0
-        self.unavailable_reason = "no model loaded"
+        # Shown to clients (503s, /readyz): says what to do, never a path or an exception; the log has those.
+        self.unavailable_reason = "model not loaded"
 
     def get(self) -> LoadedModel:
         current = self._current
@@ -43,6 +44,10 @@ class ModelHolder:
     @property
     def current(self) -> LoadedModel | None:
         return self._current
+
+    def serves(self, path: Path) -> bool:
+        current = self._current
+        return current is not None and current.path.resolve() == Path(path).resolve()
 
     def load(self, path: Path, publish: Callable[[Path], int] | None = None) -> LoadedModel:
         """Load ``path`` then swap it in; ``publish`` records it for the other workers (→ generation)."""

@@ -7,9 +7,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from classifier.model import ModelNotFound, find_latest_model
+from classifier.registry import RegistryError
 from serving import model_store
+from serving.api.access import AccessMiddleware
+from serving.api.body_limits import BodyLimitMiddleware
 from serving.api.errors import GuardMiddleware, install_handlers
 from serving.api.routes import complaints, feedback, health, ikm, models, sentiment
 from serving.core.config import Settings
@@ -26,48 +30,63 @@ and IKM survey reports. Send an API key in the `X-API-Key` header; create one wi
 
 
 def load_initial_model(holder: ModelHolder, settings: Settings) -> None:
-    """Serve the configured model, else the latest; without one, routes answer 503 until a reload."""
+    """Serve the configured model, else the registry's production one; without one, routes answer 503
+    until a reload. Clients are told only that no model is loaded: paths and errors go to the log."""
     try:
         path = Path(settings.model_path or find_latest_model(settings.models_dir))
     except ModelNotFound as exc:
-        holder.unavailable_reason = f"{exc}; then POST /v1/models/reload"
+        holder.unavailable_reason = ("model not loaded: no trained model found; train or promote one, "
+                                     "then POST /v1/models/reload")
         log.warning("no model loaded: %s", exc)
         return
     try:
         holder.load(path)
         log.info("serving model %s from %s", holder.get().model.version, path)
     except Exception as exc:  # a broken model directory must not stop the health and admin routes
-        holder.unavailable_reason = f"model {path} could not be loaded ({exc.__class__.__name__})"
-        log.error("%s: %s", holder.unavailable_reason, exc)
+        holder.unavailable_reason = "model not loaded: the model could not be loaded (see the server log)"
+        log.error("model %s could not be loaded: %s: %s", path, exc.__class__.__name__, exc)
 
 
-def follow_reloads(holder: ModelHolder, sessions, interval: float, stop: threading.Event) -> None:
-    """Load the model another worker switched to (POST /v1/models/reload reaches one worker)."""
-    while not stop.wait(interval):
+def follow_reloads(holder: ModelHolder, sessions, settings: Settings, promoted: str | None,
+                   stop: threading.Event) -> None:
+    """Keep this worker on the model the others serve, checked every ``model_sync_seconds``: the model
+    another worker published on POST /v1/models/reload (it reaches one worker), and the registry's
+    production version after `aduan models promote` or a retrain (unless a model path is pinned)."""
+    while not stop.wait(settings.model_sync_seconds):
         try:
             published = model_store.served(sessions)
             if published and holder.follow(*published):
                 log.info("following a reload: now serving %s", published[0])
+            if settings.model_path is None:
+                production = model_store.production(settings.models_dir)
+                if production != promoted:
+                    promoted = production
+                    path = settings.models_dir / production if production else None
+                    if path is not None and not holder.serves(path):
+                        holder.load(path)
+                        log.info("following a promotion: now serving %s", production)
         except Exception as exc:  # keep the current model and try again at the next tick
-            log.error("could not follow a model reload: %s: %s", exc.__class__.__name__, exc)
+            log.error("could not follow a model change: %s: %s", exc.__class__.__name__, exc)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     if settings.migrate_on_startup:
         upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
+                         max_overflow=settings.db_max_overflow, pool_timeout=settings.db_pool_timeout)
     sessions = make_session_factory(engine)
     holder = ModelHolder()
     published = model_store.served(sessions)
     # A restart serves what it was told to serve; reloads published before it are history.
     holder.generation = published[1] if published else 0
+    promoted = _production_or_none(settings)  # read first: a promotion during the load is then followed
     load_initial_model(holder, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         stop = threading.Event()
-        thread = threading.Thread(target=follow_reloads, args=(holder, sessions, settings.model_sync_seconds, stop),
+        thread = threading.Thread(target=follow_reloads, args=(holder, sessions, settings, promoted, stop),
                                   name="aduan-model-sync", daemon=True)
         thread.start()
         try:
@@ -77,19 +96,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             thread.join(timeout=5)
             engine.dispose()
 
-    app = FastAPI(title="aduan", version="1", description=DESCRIPTION, lifespan=lifespan)
+    # /docs and /redoc load Swagger UI and ReDoc from files of the fastapi-offline package, not a CDN:
+    # the docs work offline and the pages name no outside host.
+    app = FastAPIOffline(title="aduan", version="1", description=DESCRIPTION, lifespan=lifespan,
+                         swagger_ui_parameters={"validatorUrl": None})
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.holder = holder
     app.state.metrics = metrics = Metrics()
     install_handlers(app)
-    # Added last = outermost: the metrics see the guard's 413s and 500s.
-    app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    # Each one added wraps the ones before: metrics (outermost, they count every answer) → API key
+    # (before any body byte is read) → body size and encoding → the JSON 500 net → the routes.
+    app.add_middleware(GuardMiddleware)
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(AccessMiddleware, router=app.router, sessions=sessions, metrics_scope=settings.metrics_scope)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     for module in (complaints, sentiment, ikm, feedback, models, health):
         app.include_router(module.router)
     return app
+
+
+def _production_or_none(settings: Settings) -> str | None:
+    try:
+        return model_store.production(settings.models_dir)
+    except RegistryError as exc:  # load_initial_model reports it (find_latest_model fails the same way)
+        log.debug("registry unreadable: %s", exc)
+        return None
 
 
 def app_from_env() -> FastAPI:

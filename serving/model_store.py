@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from classifier.model import METADATA_FILE, ModelNotFound, find_latest_model
+from classifier.registry import ModelRegistry
 from serving.db.models import ServedModel, utcnow
 from serving.schemas import ModelInfo
 
@@ -57,3 +58,8 @@ def served(sessions: sessionmaker[Session]) -> tuple[Path, int] | None:
     with sessions() as session:
         row = session.get(ServedModel, SERVED_ROW)
         return (Path(row.path), row.generation) if row else None
+
+
+def production(models_dir: Path) -> str | None:
+    """The version the registry names production (`aduan models promote`), None when none is."""
+    return ModelRegistry(models_dir).production()

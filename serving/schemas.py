@@ -20,8 +20,9 @@ Location = Annotated[str, StringConstraints(max_length=MAX_LOCATION_CHARS)]
 
 
 class Strict(BaseModel):
-    # A misspelt field ("txt") is an error naming it, not silently ignored.
-    model_config = ConfigDict(extra="forbid")
+    # A misspelt field ("txt") is an error naming it, not silently ignored; and a value must have the
+    # JSON type the schema declares: `"explain": 0` or `"population": "5"` is a 422, not coerced.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 # ---------------------------------------------------------------- classify
@@ -102,6 +103,9 @@ Cell = str | int | float | bool | None
 
 
 class IkmOptions(Strict):
+    # Also read from the fields of a multipart form, whose values are all strings ("true", "120").
+    model_config = ConfigDict(strict=False)
+
     by: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
         default_factory=list, max_length=5, description="Columns to group by, e.g. [\"service\"]")
     weight: Literal["exact", "0.111"] = Field("exact", description="1/9 as the regulation says, or the rounded 0.111")
@@ -112,6 +116,8 @@ class IkmOptions(Strict):
 
 
 class IkmReportRequest(IkmOptions):
+    model_config = ConfigDict(strict=True)  # JSON: typed values, as for every other request body
+
     rows: list[dict[str, Cell]] = Field(min_length=1, max_length=MAX_SURVEY_ROWS,
                                         description="One object per respondent: u1..u9 (1–4), optional "
                                                     "comment, period, service and demographic columns")
@@ -121,7 +127,14 @@ class IkmReportRequest(IkmOptions):
 class FeedbackRequest(Strict):
     prediction_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
     field: Literal["topic", "agency", "urgency"]
-    correct_value: Annotated[str, StringConstraints(min_length=1, max_length=MAX_LABEL_CHARS)]
+    kind: Literal["correct", "accept"] = Field("correct", description="correct: correct_value replaces the "
+                                               "prediction; accept: the desk confirms the predicted value")
+    correct_value: Annotated[str, StringConstraints(min_length=1, max_length=MAX_LABEL_CHARS)] | None = Field(
+        None, description="Required for kind=correct: a label of the served model for this field (for the "
+                          "agency also any kelurahan/kecamatan of its gazetteer), any case or spacing; "
+                          "omit it for kind=accept")
+    new_label: bool = Field(False, description="correct_value is a topic or agency the served model does not "
+                                               "know yet; used by `aduan retrain --allow-new-labels` only")
     note: Annotated[str, StringConstraints(max_length=MAX_NOTE_CHARS)] | None = None
 
 
@@ -129,8 +142,10 @@ class FeedbackResponse(BaseModel):
     id: int
     prediction_id: str
     field: str
+    kind: str
     predicted_value: str | None
-    correct_value: str
+    correct_value: str = Field(description="As stored: the served model's spelling of the label")
+    new_label: bool
     created_at: datetime
 
 
@@ -166,7 +181,9 @@ class Health(BaseModel):
 
 class Readiness(BaseModel):
     status: Literal["ready", "not ready"]
-    model_version: str | None
+    pid: int = Field(description="The worker process that answered: with several workers, each serves "
+                                 "its own copy of the model")
+    model_version: str | None = Field(description="The model this worker serves")
     problems: list[str]
 
 

@@ -2,6 +2,10 @@
 
 The ones that only read app state are ``async``: FastAPI runs sync dependencies in the thread
 pool, a hop per dependency that a single classify request would pay five times.
+
+The API key is checked by ``serving.api.access.AccessMiddleware`` before the body is read; the key
+dependency hands the routes the row it found, and tells the middleware (``required_scope``) and
+the OpenAPI schema (the ``X-API-Key`` security scheme) which scope the route needs.
 """
 from __future__ import annotations
 
@@ -10,12 +14,12 @@ from typing import Annotated, Callable, Iterator
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from serving.api.errors import ApiError
+from serving.api.access import KEY_STATE, authenticate, check_scope
 from serving.core.config import Settings
 from serving.db.models import ApiKey
 from serving.holder import LoadedModel, ModelHolder
-from serving.keys import find_key
 from serving.metrics import Metrics
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
@@ -45,19 +49,13 @@ async def get_metrics(request: Request) -> Metrics:
 
 
 def require_scope(scope: str) -> Callable[..., ApiKey]:
-    def current_key(request: Request, key: Annotated[str | None, Security(api_key_header)]) -> ApiKey:
-        if not key:
-            raise ApiError(401, "missing API key: send it in the X-API-Key header", field="X-API-Key")
-        # A session of its own, closed at once: the route's session would keep its connection
-        # through the whole prediction, and under load the pool would run dry.
-        with request.app.state.sessions() as session:
-            row = find_key(session, key)
-        if row is None:
-            raise ApiError(401, "invalid or revoked API key", field="X-API-Key")
-        if scope not in row.scope_set:
-            raise ApiError(403, f"this API key lacks the {scope!r} scope (it has: {row.scopes})", field="X-API-Key")
-        return row
+    async def current_key(request: Request, key: Annotated[str | None, Security(api_key_header)]) -> ApiKey:
+        row = request.scope.get("state", {}).get(KEY_STATE)
+        if row is None:  # an app without AccessMiddleware: check here, after the body was read
+            return await run_in_threadpool(authenticate, request.app.state.sessions, key, scope)
+        return check_scope(row, scope)
 
+    current_key.required_scope = scope  # read by AccessMiddleware
     return current_key
 
 

@@ -11,7 +11,8 @@ import traceback
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from classifier.pii import mask_pii
@@ -34,7 +35,7 @@ def field_error(field: str, message: str, kind: str = "value_error") -> RequestV
     return RequestValidationError([{"loc": ("body", field), "msg": message, "type": kind}])
 
 
-def _body(detail, field: str | None = None) -> dict:
+def error_body(detail, field: str | None = None) -> dict:
     return {"detail": detail, "field": field} if field else {"detail": detail}
 
 
@@ -54,18 +55,43 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
     return JSONResponse(status_code=422, content={"detail": validation_errors(exc.errors())})
 
 
+class UndecodableBody(StarletteHTTPException):
+    """A JSON body that is not UTF-8 (RFC 8259 allows no other encoding): a 422 like malformed JSON."""
+
+    def __init__(self, error: UnicodeDecodeError, offset: int):
+        byte = error.object[error.start:error.start + 1].hex()
+        super().__init__(422, f"JSON must be UTF-8: invalid byte 0x{byte} at position {offset + error.start}")
+
+
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    return JSONResponse(status_code=exc.status_code, content=_body(exc.detail, getattr(exc, "field", None)),
+    if isinstance(exc, UndecodableBody):
+        return JSONResponse(status_code=422, content={"detail": [
+            {"loc": ["body"], "field": "body", "msg": exc.detail, "type": "json_invalid"}]})
+    return JSONResponse(status_code=exc.status_code, content=error_body(exc.detail, getattr(exc, "field", None)),
                         headers=getattr(exc, "headers", None))
 
 
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(status_code=503, content=_body(str(exc)))
+    return JSONResponse(status_code=503, content=error_body(str(exc)))
 
 
-async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+# Seconds a client should wait before retrying when the database is busy or unreachable.
+RETRY_AFTER_SECONDS = 2
+
+
+def database_unavailable(exc: SQLAlchemyError) -> JSONResponse:
+    """503 + Retry-After: no free connection in the pool (PoolTimeout), or the database failed."""
+    if isinstance(exc, PoolTimeout):
+        detail = "database busy: no connection free; retry shortly"
+    else:
+        detail = "database unavailable; retry shortly"
+    # The class only: a driver message may quote the SQL and its parameters, i.e. request data.
     log.error("database error: %s", exc.__class__.__name__)
-    return JSONResponse(status_code=503, content=_body("database unavailable; try again later"))
+    return JSONResponse(status_code=503, content=error_body(detail), headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+async def _database(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+    return database_unavailable(exc)
 
 
 def install_handlers(app: FastAPI) -> None:
@@ -74,44 +100,21 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ModelUnavailable, _unavailable)
     app.add_exception_handler(TaskNotTrained, _unavailable)
     app.add_exception_handler(DBAPIError, _database)
-
-
-class BodyTooLarge(ApiError):
-    def __init__(self, limit: int):
-        super().__init__(413, f"request body larger than {limit} bytes", field="body")
+    app.add_exception_handler(PoolTimeout, _database)
 
 
 class GuardMiddleware:
-    """Innermost safety net and body-size limit.
+    """Innermost safety net: unexpected exceptions become a JSON 500 and are logged masked, without
+    the traceback's exception message (Starlette's own handler would log it raw)."""
 
-    Unexpected exceptions become a JSON 500 and are logged masked, without the traceback's
-    exception message (Starlette's own handler would log it raw). Bodies over ``max_body_bytes``
-    are refused with 413, by Content-Length or while streaming.
-    """
-
-    def __init__(self, app, max_body_bytes: int):
+    def __init__(self, app):
         self.app = app
-        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_body_bytes
-        length = dict(scope.get("headers", ())).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > limit:
-            await _send_json(send, 413, _body(f"request body larger than {limit} bytes", "body"))
-            return
-        received = 0
         started = False
-
-        async def limited_receive():
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise BodyTooLarge(limit)
-            return message
 
         async def tracking_send(message):
             nonlocal started
@@ -119,17 +122,20 @@ class GuardMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, receive, tracking_send)
         except Exception as exc:  # the last line of defence: a JSON 500, never a raw traceback
             frames = "".join(traceback.format_tb(exc.__traceback__))
             log.error("unhandled %s on %s: %s\n%s", exc.__class__.__name__, scope.get("path"),
                       mask_pii(str(exc))[:500], frames)
             if not started:
-                await _send_json(send, 500, _body("internal error; the server log has the details"))
+                await send_json(send, 500, error_body("internal error; the server log has the details"))
 
 
-async def _send_json(send, status: int, content: dict) -> None:
+async def send_json(send, status: int, content: dict, headers: dict[str, str] | None = None) -> None:
+    """Answer from a middleware, without the app (and without reading the request body)."""
     body = json.dumps(content).encode()
+    extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            *extra]})
     await send({"type": "http.response.body", "body": body})
