@@ -19,9 +19,10 @@ from classifier.model import ModelNotFound, find_latest_model
 from aduan.parallel import default_jobs, map_in_chunks
 from classifier.predict import EXPLANATION_COLUMNS, MAX_TEXT_CHARS, PREDICTION_COLUMNS, TaskNotTrained, load_model
 from classifier.registry import ModelRegistry, RegistryError
+from classifier.tables import BadRowError, TableError, read_table, safe_csv
 from training.config import PRIMARY_METRICS, ConfigError, TrainingConfig
 from training.data_dir import DataDirNotFound, resolve_data_dir
-from training.readers import DataError, read_table, require_columns
+from training.readers import DataError, require_columns
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.toml"
 EXIT_USAGE = 2
@@ -66,9 +67,17 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- predict
-def read_input_table(path: str, text_col: str) -> pd.DataFrame:
-    frame = read_table(path)
-    require_columns(frame, [text_col], path)
+def read_input_table(path: str, skip_bad_lines: bool, text_col: str | None = None) -> pd.DataFrame:
+    """The input file; malformed rows refuse it, or with --skip-bad-lines are skipped and listed on stderr."""
+    try:
+        table = read_table(path, on_bad_lines="skip" if skip_bad_lines else "error")
+    except BadRowError as exc:
+        raise CliError(f"{exc} (--skip-bad-lines skips malformed rows)") from None
+    if table.skipped:
+        warn(f"{path}: {table.skipped_summary()}")
+    frame = table.frame
+    if text_col is not None:
+        require_columns(frame, [text_col], path)
     if frame.empty:
         raise DataError(f"{path}: no rows")
     return frame
@@ -80,7 +89,7 @@ def write_table(frame: pd.DataFrame, output: str | None) -> None:
         return
     suffix = Path(output).suffix.lower()
     if suffix == ".csv":
-        frame.to_csv(output, index=False)
+        safe_csv(frame, output)
     elif suffix in (".jsonl", ".json"):
         frame.to_json(output, orient="records", lines=True, force_ascii=False)
     else:
@@ -104,7 +113,7 @@ def prediction_rows(model, explain: bool, records: list) -> list[dict]:
 def cmd_predict(args: argparse.Namespace) -> int:
     if args.output and Path(args.output).suffix.lower() not in (".csv", ".jsonl", ".json"):
         raise CliError(f"-o {args.output}: unsupported output type; use .csv or .jsonl")
-    frame = read_input_table(args.input, args.text_col)
+    frame = read_input_table(args.input, args.skip_bad_lines, args.text_col)
     texts = frame[args.text_col].fillna("").astype(str)
     empty = int((texts.str.strip() == "").sum())
     if empty:
@@ -134,7 +143,7 @@ SENTIMENT_COLUMNS = ["sentiment", "sentiment_confidence"]
 def cmd_sentiment(args: argparse.Namespace) -> int:
     if args.output and Path(args.output).suffix.lower() not in (".csv", ".jsonl", ".json"):
         raise CliError(f"-o {args.output}: unsupported output type; use .csv or .jsonl")
-    frame = read_input_table(args.input, args.text_col)
+    frame = read_input_table(args.input, args.skip_bad_lines, args.text_col)
     texts = frame[args.text_col].fillna("").astype(str)
     empty = (texts.str.strip() == "").to_numpy()
     if empty.any():
@@ -175,7 +184,7 @@ def cmd_ikm(args: argparse.Namespace) -> int:
     suffix = Path(args.output).suffix.lower() if args.output else ".json"
     if suffix not in IKM_OUTPUTS:
         raise CliError(f"-o {args.output}: unsupported output type {suffix!r}; use .html, .json or .csv")
-    frame = read_table(args.input)
+    frame = read_input_table(args.input, args.skip_bad_lines)
     try:
         report = build_report(frame, by=args.by.split(",") if args.by else (), sentiment=survey_sentiment(args.model),
                               weight=args.weight, population=args.population, comment_col=args.comment_col)
@@ -342,6 +351,10 @@ def cmd_routing_table(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- parser
+SKIP_BAD_LINES_HELP = ("skip malformed rows (more fields than the header, a broken quote, a line that is not JSON) "
+                       "and list them on stderr, instead of refusing the file")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aduan", description="Indonesian complaint triage")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -364,6 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--known-topic-col", metavar="COLUMN",
                    help="column with a topic already chosen by the reporter or the desk (e.g. topik): "
                         "the agency is then routed with it (see report.md, 'topic known')")
+    p.add_argument("--skip-bad-lines", action="store_true", help=SKIP_BAD_LINES_HELP)
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("sentiment", help="add sentiment (positive / neutral / negative) columns to a CSV/XLSX/JSONL file")
@@ -371,6 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help=".csv or .jsonl (default: JSONL on stdout)")
     p.add_argument("--model", help="model directory (default: the latest under models/)")
     p.add_argument("--text-col", default="text", help="name of the text column (default: text)")
+    p.add_argument("--skip-bad-lines", action="store_true", help=SKIP_BAD_LINES_HELP)
     p.set_defaults(func=cmd_sentiment)
 
     p = sub.add_parser("routing-table", help="generate the topic → agency routing table from labeled complaints")
@@ -392,6 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="unsur weight: exact 1/9 (default) or the 0.111 of many published reports")
     p.add_argument("--comment-col", default="comment", help="name of the free-text comment column (default: comment)")
     p.add_argument("--model", help="model directory for comment sentiment (default: the latest under models/)")
+    p.add_argument("--skip-bad-lines", action="store_true", help=SKIP_BAD_LINES_HELP)
     p.set_defaults(func=cmd_ikm)
 
     p = sub.add_parser("models", help="list, show, promote or roll back the models under the models dir")
@@ -432,8 +448,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-EXPECTED_ERRORS = (CliError, DataError, ConfigError, DataDirNotFound, ModelNotFound, RegistryError, FileNotFoundError,
-                   PermissionError, IsADirectoryError)
+EXPECTED_ERRORS = (CliError, DataError, TableError, ConfigError, DataDirNotFound, ModelNotFound, RegistryError,
+                   FileNotFoundError, PermissionError, IsADirectoryError)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,6 @@ reads or writes files, so the CLI and the HTTP API share it; ``render_json`` / `
 """
 from __future__ import annotations
 
-import io
 import re
 from collections import Counter
 from typing import Callable, Sequence
@@ -18,6 +17,7 @@ from pydantic import BaseModel
 from classifier import ikm
 from classifier.pii import mask_pii
 from classifier.predict import TaskNotTrained
+from classifier.tables import DEFAULT_LIMITS, safe_csv
 from classifier.themes import ThemeCount, count_themes
 
 SentimentFn = Callable[[list[str]], list[str]]
@@ -95,11 +95,14 @@ def _cells(column: pd.Series) -> pd.Series:
     return column.where(column.notna(), "").astype(str).str.strip()
 
 
-def _prepare(frame: pd.DataFrame, by: Sequence[str], comment_col: str) -> tuple[pd.DataFrame, list[str]]:
+def _prepare(frame: pd.DataFrame, by: Sequence[str], comment_col: str,
+             max_columns: int) -> tuple[pd.DataFrame, list[str]]:
     """Lower-cased columns, blank rows dropped, `period` as YYYY-MM; rows indexed by file line."""
+    if frame.shape[1] > max_columns:  # before any per-column work: a survey has a few dozen columns
+        raise IkmInputError(f"{frame.shape[1]} columns, more than the limit of {max_columns}")
     table = frame.copy()
     table.columns = [str(c).strip().lower() for c in table.columns]
-    clashes = sorted({c for c in table.columns if list(table.columns).count(c) > 1})
+    clashes = sorted(c for c, n in Counter(table.columns).items() if n > 1)
     if clashes:
         raise IkmInputError(f"columns {clashes} appear more than once (names are compared ignoring case)")
     missing = [c for c in ikm.UNSUR if c not in table.columns]
@@ -253,7 +256,8 @@ def _describe(key: dict[str, str]) -> str:
 
 # ---------------------------------------------------------------- report
 def build_report(frame: pd.DataFrame, by: Sequence[str] = (), sentiment: SentimentFn | None = None,
-                 weight: str = "exact", population: int | None = None, comment_col: str = "comment") -> IkmReport:
+                 weight: str = "exact", population: int | None = None, comment_col: str = "comment",
+                 max_columns: int = DEFAULT_LIMITS.max_columns) -> IkmReport:
     """IKM per group of ``by`` columns (and over all respondents) from one row per respondent.
 
     ``sentiment`` labels comments (positive / neutral / negative); without it, sentiment is null
@@ -264,7 +268,7 @@ def build_report(frame: pd.DataFrame, by: Sequence[str] = (), sentiment: Sentime
         raise IkmInputError(f"weight: expected one of {sorted(ikm.WEIGHTS)}, got {weight!r}")
     by = [c.strip().lower() for c in by if c.strip()]
     comment_col = comment_col.strip().lower()
-    table, warnings = _prepare(frame, by, comment_col)
+    table, warnings = _prepare(frame, by, comment_col, max_columns)
     answers, invalid = _answers(table)
     comments = (table[comment_col].map(mask_pii) if comment_col in table.columns
                 else pd.Series("", index=table.index))
@@ -342,9 +346,7 @@ def render_csv(report: IkmReport) -> str:
             **{f"sentiment_{label}": g.sentiment[label] for label in labels},
             "negative_themes": _themes_cell(g.negative_themes),
         })
-    out = io.StringIO()
-    pd.DataFrame(rows).to_csv(out, index=False)
-    return out.getvalue()
+    return safe_csv(pd.DataFrame(rows))
 
 
 _TEMPLATES = Environment(loader=PackageLoader("classifier", "resources"), autoescape=select_autoescape(["html"]),

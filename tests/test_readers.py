@@ -46,7 +46,7 @@ def test_bad_bytes_are_replaced_not_fatal(tmp_path):
 @pytest.mark.parametrize("name, content, message", [
     ("empty.csv", "", "file is empty"),
     ("blank.csv", "   \n\n", "file is empty"),
-    ("broken.jsonl", '{"text": "ok"}\n{not json\n', "line 2 is not valid JSON"),
+    ("broken.jsonl", '{"text": "ok"}\n{not json\n', "line 2: not valid JSON"),
     ("notes.pdf", "x", "unsupported file type"),
 ])
 def test_unreadable_files_give_one_clear_error(tmp_path, name, content, message):

@@ -1,97 +1,32 @@
-"""Read tables (CSV with , ; or tab, TSV without header, XLSX, JSONL) and validate labeled data.
+"""Training tables: read with classifier.tables, then validate labeled data.
 
-Real exports are messy: every reader replaces bad bytes instead of failing, and every problem
-that changes the data (empty texts, duplicates, conflicting labels, rare labels) is counted in a
+Real exports are messy: the reader replaces bad bytes instead of failing, and every problem that
+changes the data (empty texts, duplicates, conflicting labels, rare labels) is counted in a
 ``DataReport`` so that the caller can say what happened.
 """
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-# Complaints can be long: the csv module's default 128 kB field limit would drop such rows.
-csv.field_size_limit(2**31 - 1)
-
-TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".jsonl", ".json"}
+from classifier.tables import TableError
+from classifier.tables import read_table as read_any_table
 
 
 class DataError(ValueError):
     """A problem with an input file, worded for the person who supplied it."""
 
 
-def _sniff_delimiter(sample: str) -> str:
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
-    except csv.Error:
-        counts = {d: sample.count(d) for d in (",", ";", "\t")}
-        return max(counts, key=counts.get)
-
-
 def read_table(path: str | Path, header: bool = True, delimiter: str | None = None) -> pd.DataFrame:
-    """Read a CSV/TSV/XLSX/JSONL file into a DataFrame of strings.
-
-    ``header=False`` names the columns "0", "1", ... (SmSA's TSV has no header row).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: file not found")
-    suffix = path.suffix.lower()
-    if suffix not in TABLE_SUFFIXES:
-        raise DataError(f"{path}: unsupported file type {suffix!r}; use one of {sorted(TABLE_SUFFIXES)}")
-    if path.stat().st_size == 0:
-        raise DataError(f"{path}: file is empty")
-    if suffix == ".xlsx":
-        try:
-            frame = pd.read_excel(path, header=0 if header else None, dtype=str)
-        except Exception as exc:  # openpyxl raises many types for corrupt files
-            raise DataError(f"{path}: not a readable XLSX file ({exc.__class__.__name__})") from None
-    elif suffix in {".jsonl", ".json"}:
-        frame = _read_jsonl(path)
-    else:
-        raw = path.read_bytes().decode("utf-8-sig", errors="replace")
-        if not raw.strip():
-            raise DataError(f"{path}: file is empty")
-        sep = delimiter or ("\t" if suffix == ".tsv" else _sniff_delimiter(raw[:20_000]))
-        try:
-            frame = pd.read_csv(io.StringIO(raw), sep=sep, header=0 if header else None, dtype=str,
-                                keep_default_na=False, engine="python")
-        except (pd.errors.ParserError, csv.Error) as exc:
-            raise DataError(f"{path}: cannot parse as delimited text ({exc})") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    # Lookup exports end every row with ";;;;": drop the empty columns that produces.
-    frame = frame.loc[:, [c for c in frame.columns if c and not c.startswith("Unnamed:")]]
-    if suffix in {".jsonl", ".json"}:
-        return frame  # JSON keeps its own types; callers coerce the columns they read
-    return frame.fillna("").astype(str)
-
-
-def _read_jsonl(path: Path) -> pd.DataFrame:
-    rows = []
-    text = path.read_bytes().decode("utf-8-sig", errors="replace")
-    if text.lstrip().startswith("["):
-        try:
-            return pd.DataFrame(json.loads(text))
-        except (json.JSONDecodeError, ValueError) as exc:
-            raise DataError(f"{path}: invalid JSON ({exc})") from None
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}: line {number} is not valid JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise DataError(f"{path}: line {number} is not a JSON object")
-        rows.append(row)
-    if not rows:
-        raise DataError(f"{path}: file is empty")
-    return pd.DataFrame(rows)
+    """The whole table with the default limits; training data must read cleanly, so a malformed
+    row is an error, never skipped. ``header=False`` names the columns "0", "1", ..."""
+    try:
+        return read_any_table(path, header=header, delimiter=delimiter).frame
+    except TableError as exc:
+        raise DataError(str(exc)) from None
 
 
 def require_columns(frame: pd.DataFrame, columns: list[str], path: str | Path) -> None:
