@@ -3,8 +3,11 @@ its ablations, and optionally self-training on the unlabeled 2022 complaints.
 
     python -m training.urgency_eval [--config configs/default.toml] [--data-dir DIR]
                                     [--folds 5] [--repeats 3] [--self-training]
+                                    [--score-on LABELS.csv]
 
-Every variant is scored on the same folds of the labeled urgency set. The baseline is the one
+Every variant is scored on the same folds of the labeled urgency set. With ``--score-on``, the
+configured source whose ``labels`` file that is becomes a test set instead: every variant is fitted
+once on the other sources and scored on it (texts equal to a training text are left out). The baseline is the one
 the targets are stated against: word TF-IDF + LinearSVC on lower-cased raw text. Self-training
 labels the 2022 complaints that are not in the labeled set with the model of each training fold,
 keeps the confident ones and refits; it runs only with ``--self-training`` (about a minute).
@@ -19,17 +22,19 @@ from typing import Callable
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics import precision_recall_fscore_support
+from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
 from classifier.lexicons import load_slang_lexicon, load_stopwords
+from classifier.predict import threshold_decisions
 from classifier.text import TextNormalizer
 from classifier.urgency import TINGGI
 from training.config import TaskConfig, TrainingConfig
-from training.crossval import CrossValidation, cross_validate
+from training.crossval import THRESHOLD_GRID, CrossValidation, cross_validate
 from training.data_dir import resolve_data_dir
 from training.readers import read_table
+from training.sealed_test import scores_markdown, scores_on_labels
 from training.train import fit_task, load_task_data
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.toml"
@@ -107,6 +112,55 @@ def unlabeled_pool(data_dir: Path, labeled_texts: set[str], normalize) -> list[s
     return [t for t in normalized if t not in labeled_normalized]
 
 
+def split_off(task: TaskConfig, labels: str) -> tuple[TaskConfig, TaskConfig]:
+    """(the task without the source whose labels file is ``labels``, the task reading only that source)."""
+    target = Path(labels).resolve()
+    chosen = [s for s in task.sources if s.labels and Path(s.labels).resolve() == target]
+    if not chosen:
+        configured = [s.labels for s in task.sources if s.labels]
+        raise SystemExit(f"--score-on: {target} is not the labels file of an urgency source (configured: {configured})")
+    rest = [s for s in task.sources if s not in chosen]
+    if not rest:
+        raise SystemExit("--score-on: no other urgency source is left to train on")
+    return replace(task, sources=rest), replace(task, sources=chosen, rare_labels="keep", min_examples=1)
+
+
+def score_on_held_out_labels(task: TaskConfig, runs: list[Variant], labels: str, data_dir: Path, normalize) -> None:
+    """Fit every variant on the other sources once and print its figures on the held-out labels file."""
+    train_task, test_task = split_off(task, labels)
+    train, test = load_task_data(train_task, data_dir), load_task_data(test_task, data_dir)
+    train_norm, test_norm = normalize(train.texts), normalize(test.texts)
+    seen = set(train_norm) | set(train.texts)
+    keep = [i for i, (raw, norm) in enumerate(zip(test.texts, test_norm)) if raw not in seen and norm not in seen]
+    y_test = [test.labels[i] for i in keep]
+    print(f"Urgency, trained on {train.summary}; scored once on {labels} ({test.summary}; "
+          f"{len(test.texts) - len(keep)} equal to a training text left out).\n")
+    classes = sorted(set(train.labels))
+    print("| variant | macro-F1 (95 % interval) | " + " | ".join(f"{c} P / R" for c in classes) + " |")
+    print("|---" * (2 + len(classes)) + "|")
+    configured = None
+    for variant in runs:
+        model = variant.fit(train.texts if variant.raw_text else train_norm, train.labels)
+        proba = model.predict_proba([(test.texts if variant.raw_text else test_norm)[i] for i in keep])
+        metrics = scores_on_labels(y_test, proba, list(model.classes_), variant.thresholds)
+        cells = " | ".join(f"{metrics['per_class'][c]['precision']:.3f} / {metrics['per_class'][c]['recall']:.3f}"
+                           for c in classes)
+        low, high = metrics["macro_f1_ci95"]
+        print(f"| {variant.name} | {metrics['macro_f1']:.3f} ({low:.3f}–{high:.3f}) | {cells} |", flush=True)
+        if variant.thresholds == task.label_thresholds and configured is None:
+            configured = (metrics, proba, list(model.classes_))
+    if configured is not None:
+        metrics, proba, model_classes = configured
+        print("\n" + scores_markdown("Configured model:", metrics))
+        print(f"| {TINGGI} threshold | precision | recall | macro-F1 |\n|---|---|---|---|")
+        for t in THRESHOLD_GRID:
+            y_pred = [model_classes[j] for j in threshold_decisions(proba, model_classes,
+                                                                    {**task.label_thresholds, TINGGI: t})]
+            (p,), (r,), _, _ = precision_recall_fscore_support(y_test, y_pred, labels=[TINGGI], zero_division=0)
+            macro = f1_score(y_test, y_pred, labels=classes, average="macro", zero_division=0)
+            print(f"| {t:.2f} | {p:.3f} | {r:.3f} | {macro:.3f} |")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(DEFAULT_CONFIG))
@@ -115,6 +169,8 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--self-training", action="store_true", help="also try pseudo-labels on unlabeled complaints")
     parser.add_argument("--pseudo-confidence", type=float, default=0.9)
+    parser.add_argument("--score-on", metavar="LABELS", help="a configured source's labels file: fit on the other "
+                                                             "sources and score on it once, instead of CV")
     args = parser.parse_args(argv)
 
     config = TrainingConfig.from_toml(args.config)
@@ -124,9 +180,12 @@ def main(argv=None) -> int:
         return 2
     data_dir = resolve_data_dir(args.data_dir)
     normalizer = TextNormalizer(config.text, slang=load_slang_lexicon(data_dir), stopwords=load_stopwords(data_dir))
+    runs = variants(task, config.seed)
+    if args.score_on:
+        score_on_held_out_labels(task, runs, args.score_on, data_dir, normalizer.transform)
+        return 0
     data = load_task_data(task, data_dir)
     texts = normalizer.transform(data.texts)
-    runs = variants(task, config.seed)
     if args.self_training:
         pool = unlabeled_pool(data_dir, set(data.texts), normalizer.transform)
         print(f"self-training pool: {len(pool)} unlabeled complaints", file=sys.stderr)
