@@ -17,6 +17,8 @@ _PLATE_REGIONS = (
 _NOT_PLATE_SUFFIX = {
     "rt", "rw", "no", "gg", "jl", "jam", "thn", "th", "hr", "bln", "kg", "km", "cm", "m", "x",
     "dan", "ini", "itu", "yg", "ada", "dgn", "utk", "org", "kk", "di", "ke", "ya", "pak", "bu",
+    "jt", "rb", "tp", "tsb", "sd", "lt", "tgl", "jan", "feb", "mar", "apr", "mei", "jun", "jul", "agu", "ags",
+    "sep", "okt", "nov", "des", "wib", "pkl", "kel", "kec", "nya", "an",
 }
 
 PLACEHOLDERS = {
@@ -32,9 +34,12 @@ PLACEHOLDERS = {
 # "bernama", "atas nama", "a.n."): elsewhere a name cannot be told from an ordinary word without a
 # list of names. Up to four words after the cue are taken, stopping at punctuation, a digit, a line
 # break or one of the common words below; titles stay visible ("Bapak [nama]").
-_NAME_CUE = re.compile(r"\b(?:nama\s+saya|nama(?:\s+lengkap)?(?=\s*:)|bernama|atas\s+nama|a\.n\b\.?)"
+_NAME_CUE = re.compile(r"(?:(?<=\\[nrt])|\b)"
+                       r"(?:nama\s{1,10}saya|nama(?:\s{1,10}lengkap)?(?=\s{0,20}:)|bernama|atas\s{1,10}nama|a\.n\b\.?)"
                        r"(?:\s|:|\\n)*", re.IGNORECASE)
-_NAME_WORD = re.compile(r"[^\W\d_]+(?:['.-][^\W\d_]+)*\.?")
+# A word of at most four parts ("M.", "Abd-Rahman", "D'Costa") of at most 30 letters each, ending
+# there: a longer run of letters is not a name, and bounding it keeps the scan linear.
+_NAME_WORD = re.compile(r"[^\W\d_]{1,30}(?:['.-][^\W\d_]{1,30}){0,3}(?!['.-]?[^\W\d_])\.?")
 _NAME_MAX_WORDS = 4
 _NAME_TITLES = {"bapak", "bpk", "pak", "ibu", "bu", "sdr", "sdri", "saudara", "saudari", "h", "hj", "alm", "almh"}
 _NOT_NAME = {
@@ -51,29 +56,102 @@ _NOT_NAME = {
 }
 
 _ANY_DIGIT = re.compile(r"\d")
-_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-_NIK = re.compile(r"(?<!\d)\d{16}(?!\d)")
-# +62 / 62 / 0 followed by a mobile (8xx) or area code, digits grouped by spaces, dots or dashes.
-_PHONE = re.compile(
-    r"(?<![\w+])(?:\(?\+?62\)?[\s.-]?|0)(?:8\d{1,3}|[1-79]\d{1,3})(?:[\s.-]?\d{2,5}){2,3}(?!\d)"
+# Exports hold a line break as the two characters "\n" ("\r", "\t"): what follows one starts a
+# line even though a word character ("n") precedes it.
+_AFTER_ESCAPE = r"(?<=\\[nrt])"
+_START = rf"(?:{_AFTER_ESCAPE}|\b)"
+# Every pattern below runs in linear time on any input (tests/hostile/test_pii_redos.py): a match
+# may only start where a run of its characters starts, and every repetition inside a match is
+# bounded, so no position is scanned more than a constant number of times.
+_URL = re.compile(rf"(?:https?://|{_START}www\.)(?:[^\s\\]|\\(?![nrt]))+", re.IGNORECASE)
+
+# name@domain.tld, also written "name [at] domain(dot)tld", "name @ domain.tld" or
+# "name at domain dot tld" (the bare words only before a common top-level domain).
+_BRACKETED = r"\s{{0,2}}[\[({{<]\s{{0,2}}{word}\s{{0,2}}[\])}}>]\s{{0,2}}"
+_EMAIL = re.compile(
+    rf"(?:{_AFTER_ESCAPE}|(?<![\w.+\\-]))[\w.+-]{{1,64}}"
+    rf"(?:@|\s{{1,2}}@\s{{1,2}}|{_BRACKETED.format(word='at')}|(?P<bare_at>\s{{1,2}}at\s{{1,2}}))"
+    rf"[\w-]{{1,63}}(?:(?:\.|{_BRACKETED.format(word='dot')}|(?P<bare_dot>\s{{1,2}}dot\s{{1,2}}))[\w-]{{1,63}}){{1,6}}\b",
+    re.IGNORECASE,
 )
+_EMAIL_HINT = re.compile(r"@|[\[({<]\s{0,2}at\s{0,2}[\])}>]|\sat\s", re.IGNORECASE)
+_COMMON_TLDS = {"com", "id", "net", "org", "co", "info", "me", "io", "edu", "gov"}
+
+_NIK = re.compile(r"(?<!\d)\d{16}(?!\d)")
+# A NIK written in groups — 4-4-4-4, or as it is built: region (6 or 2-2-2), birth date (6),
+# serial (4) — with one separator throughout, and no more digits joined to it.
+_NIK_GROUPED = re.compile(
+    r"(?<!\d)(?<!\d[ .-])"
+    r"(?:\d{4}(?P<a>[ .-])\d{4}(?P=a)\d{4}(?P=a)\d{4}"
+    r"|\d{6}(?P<b>[ .-])\d{6}(?P=b)\d{4}"
+    r"|\d{2}(?P<c>[ .-])\d{2}(?P=c)\d{2}(?P=c)\d{6}(?P=c)\d{4})"
+    r"(?![ .-]?\d)"
+)
+# First two digits of a NIK: the province. Keeps "2019 2020 2021 2022" from being a NIK.
+_PROVINCES = {*range(11, 20), 21, *range(31, 37), *range(51, 54), *range(61, 66), *range(71, 77), 81, 82,
+              *range(91, 97)}
+# After "NIK" / "KTP" / "KK" a number of 14 to 18 digits is a (mistyped) identity number.
+_NIK_CUED = re.compile(
+    rf"{_START}(?:nik|n\.i\.k\.?|e-?ktp|ktp|kk)"
+    r"(?:\s{1,2}(?:saya|kk|ktp|anak|istri|isteri|suami|ibu|bapak|ayah)){0,2}[\s:.=-]{0,4}"
+    r"(?P<number>[1-9](?:[ .-]?\d){13,17})(?![ .-]?\d)",
+    re.IGNORECASE,
+)
+
+# +62 / 62 / (+62) / 0, or an area code in brackets "(031)", then a mobile (8xx) or area code and
+# digits grouped by spaces, dots or dashes ("0812 - 3456 - 7890" too).
+_SEP = r"(?:\s?[.-]\s?|\s)?"
+_PHONE = re.compile(
+    rf"(?:{_AFTER_ESCAPE}|(?<![\w+]))"
+    rf"(?:(?:\(\s?\+?62\s?\)|\+?62){_SEP}(?:\(0\)\s?)?|\(0\d{{2,3}}\){_SEP}|0)"
+    rf"(?:8\d{{1,3}}|[1-79]\d{{1,3}})(?:{_SEP}\d{{2,5}}){{2,3}}(?!\d)"
+)
+_MONEY_BEFORE = re.compile(r"rp\.?\s?$", re.IGNORECASE)
+# Region, 2-4 digits, 1-3 letters ("L 5678 CD", "L-5678-CD", "B1234XYZ"). One digit is left alone:
+# "p3k", "K3 nya", "D2 AZ" are far more common than the rare one-digit plate.
 _PLATE = re.compile(
-    r"\b(" + "|".join(sorted(_PLATE_REGIONS, key=len, reverse=True)) + r")\s?(\d{1,4})\s?([a-z]{1,3})\b",
+    rf"(?:{_AFTER_ESCAPE}|\b(?<!\\))(" + "|".join(sorted(_PLATE_REGIONS, key=len, reverse=True))
+    + r")(?:(?P<dash>-)|\s)?(\d{2,4})(?(dash)-|\s?)([a-z]{1,3})\b",
     re.IGNORECASE,
 )
 
 
+def _mask_email(match: re.Match) -> str:
+    # Bare "at" / "dot" are ordinary words: only an address ending in a common domain counts.
+    bare = match.group("bare_at") or match.group("bare_dot")
+    if bare and re.split(r"\W+", match.group(0))[-1].lower() not in _COMMON_TLDS:
+        return match.group(0)
+    return PLACEHOLDERS["email"]
+
+
+def _mask_grouped_nik(match: re.Match) -> str:
+    groups = re.findall(r"\d+", match.group(0))
+    if int(groups[0][:2]) not in _PROVINCES or all(len(g) == 4 and g[:2] in ("19", "20") for g in groups):
+        return match.group(0)
+    return PLACEHOLDERS["nik"]
+
+
+def _mask_cued_nik(match: re.Match) -> str:
+    if match.group("number").startswith("628"):  # +62 8xx: a phone, masked next
+        return match.group(0)
+    return match.group(0)[:match.start("number") - match.start()] + PLACEHOLDERS["nik"]
+
+
 def _mask_plate(match: re.Match) -> str:
-    if match.group(3).lower() in _NOT_PLATE_SUFFIX:
+    if match.group(4).lower() in _NOT_PLATE_SUFFIX:
+        return match.group(0)
+    # "dr 2019 phk", "n 2022 d": in lower case a year between two short words is a sentence.
+    if match.group(0).islower() and re.fullmatch(r"(?:19|20)\d\d", match.group(3)):
         return match.group(0)
     return PLACEHOLDERS["plate"]
 
 
 def _mask_phone(match: re.Match) -> str:
     digits = re.sub(r"\D", "", match.group(0))
-    # Short numbers ("0 12 34") are house numbers or dates, not phones.
-    return PLACEHOLDERS["phone"] if len(digits) >= 9 else match.group(0)
+    # Short numbers ("0 12 34") are house numbers or dates, not phones; "Rp 62.500.000.000" is money.
+    if len(digits) < 9 or _MONEY_BEFORE.search(match.string, max(0, match.start() - 4), match.start()):
+        return match.group(0)
+    return PLACEHOLDERS["phone"]
 
 
 def _name_spans(text: str) -> list[tuple[int, int]]:
@@ -102,9 +180,11 @@ def _name_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _mask_names(text: str) -> str:
-    for start, end in reversed(_name_spans(text)):
-        text = text[:start] + PLACEHOLDERS["name"] + text[end:]
-    return text
+    pieces, position = [], 0
+    for start, end in _name_spans(text):
+        pieces += [text[position:start], PLACEHOLDERS["name"]]
+        position = end
+    return "".join(pieces) + text[position:]
 
 
 def mask_pii(text: str) -> str:
@@ -113,12 +193,25 @@ def mask_pii(text: str) -> str:
     lowered = text.lower()
     if "http" in lowered or "www." in lowered:
         text = _URL.sub(PLACEHOLDERS["url"], text)
-    if "@" in text:
-        text = _EMAIL.sub(PLACEHOLDERS["email"], text)
+    if _EMAIL_HINT.search(text):
+        text = _EMAIL.sub(_mask_email, text)
     if _ANY_DIGIT.search(text):
         text = _NIK.sub(PLACEHOLDERS["nik"], text)
+        text = _NIK_GROUPED.sub(_mask_grouped_nik, text)
+        text = _NIK_CUED.sub(_mask_cued_nik, text)
         text = _PHONE.sub(_mask_phone, text)
         text = _PLATE.sub(_mask_plate, text)
     if "nama" in lowered or "a.n" in lowered:
         text = _mask_names(text)
     return text
+
+
+def mask_nested(value):
+    """``value`` (JSON-like: dicts, lists, strings) with every string masked; keys are kept."""
+    if isinstance(value, str):
+        return mask_pii(value)
+    if isinstance(value, dict):
+        return {key: mask_nested(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [mask_nested(item) for item in value]
+    return value
