@@ -256,60 +256,22 @@ def show_model(registry: ModelRegistry, version: str) -> None:
               f"{len(info.get('labels', []))} labels; {figures} ({metrics.get('split', 'no split recorded')})")
 
 
-def load_corrections(url: str) -> dict[str, list[tuple[str, str]]]:
-    """Desk corrections from the feedback store: field → [(masked text, correct label)], the latest
-    correction of each (prediction, field) only."""
-    from sqlalchemy import inspect, make_url, select
-
-    from serving.db.models import Feedback, Prediction
-    from serving.db.session import make_engine
-
-    parsed = make_url(url)
-    shown = parsed.render_as_string(hide_password=True)
-    if parsed.drivername.startswith("sqlite") and parsed.database and not Path(parsed.database).is_file():
-        warn(f"no feedback store at {shown}: training without corrections")
-        return {}
-    engine = make_engine(url)
-    try:
-        if not inspect(engine).has_table(Feedback.__tablename__):
-            warn(f"no feedback table at {shown}: training without corrections")
-            return {}
-        with engine.connect() as connection:
-            rows = connection.execute(
-                select(Feedback.prediction_id, Feedback.field, Feedback.correct_value, Prediction.text)
-                .join(Prediction, Prediction.id == Feedback.prediction_id)
-                .order_by(Feedback.created_at, Feedback.id)).all()
-    finally:
-        engine.dispose()
-    latest = {(prediction_id, field): (text, value) for prediction_id, field, value, text in rows}  # later wins
-    corrections: dict[str, list[tuple[str, str]]] = {}
-    for (_, field), row in latest.items():
-        corrections.setdefault(field, []).append(row)
-    return corrections
-
-
 def cmd_retrain(args: argparse.Namespace) -> int:
+    from aduan.reviews import load_reviewed
     from serving.core.config import Settings
-    from training.retrain import format_table, retrain
+    from training.retrain import retrain
 
     config = TrainingConfig.from_toml(args.config or DEFAULT_CONFIG)
     data_dir = resolve_data_dir(args.data_dir)
     if args.tolerance is not None and not 0 <= args.tolerance < 1:
         raise CliError(f"--tolerance {args.tolerance}: expected a number in [0, 1)")
-    corrections = load_corrections(Settings().database_url)
-    for field, rows in corrections.items():
-        if field not in config.tasks:
-            warn(f"{len(rows)} {field} correction(s) ignored: this config trains no {field} model")
-    print("corrections: " + (", ".join(f"{f} {len(r)}" for f, r in corrections.items()) or "none"), file=sys.stderr)
-    result = retrain(config, data_dir, corrections, ModelRegistry(models_dir()), args.tolerance,
+    reviewed = load_reviewed(Settings().database_url, config.retrain)
+    result = retrain(config, data_dir, reviewed, ModelRegistry(models_dir()), args.tolerance,
+                     allow_new_labels=args.allow_new_labels, reference=not args.no_reference,
                      log=lambda m: print(m, file=sys.stderr))
-    print(format_table(result.decision.rows))
+    print(result.report())
     if result.decision.promote:
-        print(f"PROMOTED {result.candidate} (was {result.production or 'none'}): {result.decision.reason}. "
-              "A running API serves it after POST /v1/models/reload.")
-    else:
-        print(f"NOT PROMOTED: production stays {result.production}; candidate {result.candidate} refused: "
-              f"{result.decision.reason}.")
+        print("A running API serves it after POST /v1/models/reload.")
     return 0
 
 
@@ -421,11 +383,15 @@ def build_parser() -> argparse.ArgumentParser:
     models_sub.add_parser("rollback", help="make the previous production version production again")
     p.set_defaults(func=cmd_models)
 
-    p = sub.add_parser("retrain", help="train with the desks' corrections; promote only if no primary metric drops")
+    p = sub.add_parser("retrain", help="train with the reviewed complaints; promote only if worse on neither the "
+                                       "newest reviews nor the base split")
     p.add_argument("--config", help="training config TOML (default: configs/default.toml)")
     p.add_argument("--data-dir", help="data directory (else $ADUAN_DATA_DIR, else ../shared/datasets)")
     p.add_argument("--tolerance", type=float, help="largest allowed drop of a primary metric (default: the "
                                                    "config's [promotion] tolerance, 0.005)")
+    p.add_argument("--allow-new-labels", action="store_true",
+                   help="learn labels the production model has never seen (with [retrain] min_examples each)")
+    p.add_argument("--no-reference", action="store_true", help="skip the plain TF-IDF + LinearSVC reference")
     p.set_defaults(func=cmd_retrain)
 
     p = sub.add_parser("serve", help="serve the HTTP API (docs at /docs)")

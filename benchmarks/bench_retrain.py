@@ -21,7 +21,7 @@ import time
 import uuid
 from pathlib import Path
 
-from aduan.cli import load_corrections
+from aduan.reviews import load_reviewed
 from classifier.pii import mask_pii
 from classifier.registry import ModelRegistry
 from serving.db.migrate import upgrade
@@ -76,7 +76,7 @@ def main(argv=None) -> int:
 
         load_before = os.getloadavg()[0]
         start, cpu_start = time.perf_counter(), time.process_time()
-        corrections = load_corrections(url)
+        corrections = load_reviewed(url, config.retrain)
         read_seconds = time.perf_counter() - start
         result = retrain(config, data_dir, corrections, registry, log=lambda m: None)
         total, cpu = time.perf_counter() - start, time.process_time() - cpu_start
@@ -86,7 +86,7 @@ def main(argv=None) -> int:
     print(f"decision: {'promoted' if result.decision.promote else 'kept production'} ({result.decision.reason})")
     per_task = ", ".join(f"{name} {t['seconds']} s" for name, t in candidate["tasks"].items())
     print(f"retrain + compare + promote: {total:.1f} s  (corrections read {read_seconds:.2f} s for "
-          f"{sum(map(len, corrections.values()))} rows; training {candidate['training_seconds']} s: {per_task})")
+          f"{len(corrections)} rows; training {candidate['training_seconds']} s: {per_task})")
     # Training runs on one core: its CPU seconds are about what the wall clock shows on an idle machine.
     print(f"CPU seconds of this process: {cpu:.1f}; CPUs: {os.cpu_count()}, load average before / after: "
           f"{load_before:.1f} / {os.getloadavg()[0]:.1f}")

@@ -454,8 +454,8 @@ class CueRuleClassifier(BaseEstimator, ClassifierMixin):
         self.no_cue_cap = no_cue_cap
         self.positive = positive
 
-    def fit(self, X, y):
-        self.estimator_ = clone(self.estimator).fit(X, y)
+    def fit(self, X, y, **fit_params):
+        self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)  # e.g. classifier__sample_weight
         self.classes_ = self.estimator_.classes_
         self.cue_finder_ = find_cue_finder(self.estimator_) or UrgencyCues().fit()
         return self

@@ -8,7 +8,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from classifier.pii import mask_pii
-from serving.db.models import Prediction, utcnow
+from serving.db.models import FORM_FIELDS, Prediction, utcnow
 from serving.holder import LoadedModel
 from serving.mapping import complaint_response, predict_complaints, sentiment_result
 from serving.metrics import Metrics
@@ -26,11 +26,12 @@ def classify(loaded: LoadedModel, complaints: Sequence[ComplaintIn], explain: bo
     predictions = predict_complaints(loaded.model, complaints, explain)
     responses = [complaint_response(p, uuid.uuid4().hex, version, explain) for p in predictions]
     now = utcnow()
-    # Only the masked text is stored; the address fields are personal data and not needed later.
+    # Text and form fields are stored masked: a reviewed complaint becomes a training example (`aduan retrain`).
     session.execute(insert(Prediction), [
         {"id": r.prediction_id, "created_at": now, "model_version": version, "text": mask_pii(c.text),
          "outputs": r.model_dump(mode="json", exclude=_NOT_STORED), "needs_review": r.needs_review,
-         "api_key_id": api_key_id}
+         "api_key_id": api_key_id,
+         **{f: mask_pii(getattr(c, f)) if getattr(c, f) else None for f in FORM_FIELDS}}
         for c, r in zip(complaints, responses)
     ])
     session.commit()

@@ -339,12 +339,12 @@ def test_ikm_other_content_types_are_415(client, keys):
 def test_feedback_is_stored_with_the_predicted_value(client, app, keys):
     prediction = client.post("/v1/complaints/classify", headers=keys["desk"], json={"text": LAMP}).json()
     answer = client.post("/v1/feedback", headers=keys["desk"], json={
-        "prediction_id": prediction["prediction_id"], "field": "agency", "correct_value": "Kelurahan Airlangga",
+        "prediction_id": prediction["prediction_id"], "field": "agency", "correct_value": "Dinas Lingkungan Hidup",
         "note": "warga bisa dihubungi di 081234567890"})
     assert answer.status_code == 201
     body = answer.json()
     assert body["predicted_value"] == prediction["agency"]["label"]
-    assert body["correct_value"] == "Kelurahan Airlangga"
+    assert body["correct_value"] == "Dinas Lingkungan Hidup"
     with app.state.sessions() as session:
         [row] = session.scalars(select(Feedback)).all()
     assert row.prediction_id == prediction["prediction_id"]

@@ -9,14 +9,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from aduan.cli import load_corrections, main
+from aduan.cli import main
+from aduan.reviews import load_reviewed
 from classifier.model import find_latest_model
 from classifier.registry import ModelRegistry
 from serving.db.migrate import upgrade
 from serving.db.models import Feedback, Prediction
 from serving.db.session import make_engine, make_session_factory
-from training.config import ConfigError, TrainingConfig, tomllib
-from training.retrain import NEW_TASK, NOT_COMPARABLE, OK, WORSE, compare, format_table
+from training.config import ConfigError, RetrainConfig, TrainingConfig, tomllib
+from training.retrain import NEW_TASK, NOT_COMPARABLE, OK, SHOWN, WORSE, compare, format_table, newest_rows
+from training.slices import SliceScores
 from training.train import train
 
 FIXTURES = Path(__file__).resolve().parent.parent / "datasets" / "fixtures"
@@ -56,7 +58,8 @@ def test_compare_rows_carry_both_figures_and_the_delta():
     assert (topic.task, topic.metric, topic.production, topic.candidate) == ("topic", "frequent_macro_f1", 0.80, 0.70)
     assert topic.delta == pytest.approx(-0.10)
     table = format_table([topic, agency])
-    assert table.splitlines()[0].split() == ["task", "metric", "production", "candidate", "delta", "verdict"]
+    assert table.splitlines()[0].split() == ["task", "slice", "metric", "production", "candidate", "delta",
+                                             "reference", "verdict"]
     assert "0.8000" in table and "0.7000" in table and "-0.1000" in table and "worse" in table
 
 
@@ -138,20 +141,32 @@ def test_retrain_rejects_a_bad_tolerance_before_training(env, capsys):
 
 
 # ---------------------------------------------------------------- the feedback store
-def feedback_store(path: Path, corrections: list[tuple[str, str, str]]) -> str:
-    """A migrated SQLite feedback store holding one prediction per (text, field, correct value)."""
+START = datetime(2024, 5, 1, tzinfo=timezone.utc)
+
+
+def feedback_store(path: Path, corrections: list[tuple], new_label: bool = False) -> str:
+    """A migrated SQLite feedback store holding one prediction per (text, field, correct value), an hour
+    apart in the order given (or at the datetime given as a fourth item)."""
     url = f"sqlite:///{path}"
     upgrade(url)
     engine = make_engine(url)
     with make_session_factory(engine)() as session:
-        for text, field, value in corrections:
+        for n, (text, field, value, *at) in enumerate(corrections):
             prediction_id = uuid.uuid4().hex
-            session.add(Prediction(id=prediction_id, model_version="v", text=text, outputs={}, needs_review=False))
+            session.add(Prediction(id=prediction_id, model_version="v", text=text, outputs={}, needs_review=False,
+                                   created_at=at[0] if at else START + timedelta(hours=n)))
             session.flush()
-            session.add(Feedback(prediction_id=prediction_id, field=field, correct_value=value))
+            session.add(Feedback(prediction_id=prediction_id, field=field, correct_value=value, new_label=new_label))
         session.commit()
     engine.dispose()
     return url
+
+
+def as_corrections(examples) -> dict[str, list[tuple[str, str]]]:
+    out: dict[str, list[tuple[str, str]]] = {}
+    for e in examples:
+        out.setdefault(e.task, []).append((e.text, e.label))
+    return out
 
 
 def test_the_latest_correction_per_prediction_and_field_wins(tmp_path):
@@ -168,14 +183,14 @@ def test_the_latest_correction_per_prediction_and_field_wins(tmp_path):
                                  created_at=start + timedelta(minutes=minutes)))
         session.commit()
     engine.dispose()
-    assert load_corrections(url) == {"topic": [("lampu jalan mati", "Lampu Jalan")],
-                                     "agency": [("lampu jalan mati", "Kelurahan Ujung")]}
+    assert as_corrections(load_reviewed(url)) == {"topic": [("lampu jalan mati", "Lampu Jalan")],
+                                                  "agency": [("lampu jalan mati", "Kelurahan Ujung")]}
 
 
-def test_a_missing_store_means_no_corrections(tmp_path, capsys):
-    assert load_corrections(f"sqlite:///{tmp_path / 'absent.db'}") == {}
+def test_a_missing_store_means_no_reviewed_complaints(tmp_path, capsys):
+    assert load_reviewed(f"sqlite:///{tmp_path / 'absent.db'}") == []
     assert not (tmp_path / "absent.db").exists()
-    assert "training without corrections" in capsys.readouterr().err
+    assert "training without reviewed complaints" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- corrections stay on the training side
@@ -212,10 +227,15 @@ def env(tmp_path, monkeypatch) -> Path:
     return models
 
 
-def retrain(capsys) -> tuple[str, str]:
-    assert main(["retrain", "--config", str(CONFIG), "--data-dir", str(FIXTURES)]) == 0  # tolerance 0.005
+def retrain(capsys, *flags: str, config: Path = CONFIG) -> tuple[str, str]:
+    assert main(["retrain", "--config", str(config), "--data-dir", str(FIXTURES), *flags]) == 0  # tolerance 0.005
     captured = capsys.readouterr()
     return captured.out, captured.err
+
+
+def row(out: str, task: str, slice_: str, metric: str) -> list[str]:
+    [line] = [line for line in out.splitlines() if line.startswith(task) and slice_ in line and metric in line]
+    return line.split()
 
 
 def test_a_worse_candidate_is_refused_and_production_stays(env, tmp_path, monkeypatch, capsys):
@@ -224,15 +244,17 @@ def test_a_worse_candidate_is_refused_and_production_stays(env, tmp_path, monkey
     url = feedback_store(tmp_path / "f.db", fixture_corrections(correct=False) * 2)
     monkeypatch.setenv("ADUAN_DATABASE_URL", url)
     out, _ = retrain(capsys)
-    header, topic, agency = out.splitlines()[:3]
-    assert header.split() == ["task", "metric", "production", "candidate", "delta", "verdict"]
-    assert topic.startswith("topic") and topic.endswith("worse")
-    assert agency.startswith("agency") and agency.endswith("ok")
+    assert out.splitlines()[0].split() == ["task", "slice", "metric", "production", "candidate", "delta",
+                                           "reference", "verdict"]
+    assert row(out, "topic", "base split", "frequent_macro_f1")[-1] == "worse"
+    assert row(out, "agency", "base split", "frequent_accuracy")[-1] == "ok"
+    assert "fewer than [retrain] newest_min 30, so no newest-data gate" in out  # 88 reviewed complaints
     assert f"NOT PROMOTED: production stays {served.name}" in out
     registry = ModelRegistry(env)
     assert len(registry.versions()) == 2
     candidate = registry.versions()[0]
     assert candidate.version != served.name and candidate.metadata["tasks"]["topic"]["n_extra"] == 88
+    assert (candidate.path / "retrain.md").read_text().count("NOT PROMOTED") == 1
     # The refused candidate is the newest, yet the served model does not change.
     assert registry.production() == served.name
     assert find_latest_model(env) == served
@@ -253,5 +275,88 @@ def test_a_candidate_at_least_as_good_is_promoted(env, tmp_path, monkeypatch, ca
     assert registry.production() == candidate.version
     assert find_latest_model(env) == candidate.path
     assert candidate.metadata["tasks"]["topic"]["n_extra"] == len(corrections) - 1
-    assert "1 urgency correction(s) ignored: this config trains no urgency model" in err
+    assert "dropped 1 urgency example(s): this config trains no such task" in out
     assert registry.rollback() == first.version
+
+
+def config_with(tmp_path: Path, section: str) -> Path:
+    """config_small.toml plus a [retrain] section; its data paths stay relative to the data dir."""
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG.read_text() + "\n[retrain]\n" + section + "\n")
+    return path
+
+
+def test_a_candidate_worse_on_the_newest_reviews_is_refused_even_when_the_base_split_allows_it(
+        env, tmp_path, monkeypatch, capsys):
+    assert main(["train", "--config", str(CONFIG), "--data-dir", str(FIXTURES)]) == 0
+    [first] = ModelRegistry(env).versions()
+    # Older reviews flip every topic; the newest (the last 20 %) have their true topic.
+    older = fixture_corrections(correct=False) * 2
+    newest = [(text.replace("mohon dicek", "tolong"), field, value)
+              for text, field, value in fixture_corrections(correct=True)[:22]]
+    monkeypatch.setenv("ADUAN_DATABASE_URL", feedback_store(tmp_path / "f.db", older + newest))
+    config = config_with(tmp_path, "newest_min = 10\nretire_min_expected = 0")
+    out, _ = retrain(capsys, "--tolerance", "0.99", config=config)  # the base split lets anything through
+    assert "newest slice held out of training: newest 20%: 22 of 110 reviewed complaints" in out
+    gate = row(out, "topic", "newest (22)", "accuracy")
+    assert gate[-1] == "worse" and float(gate[5]) < float(gate[4])  # "newest (22)" is two words
+    assert row(out, "topic", "newest (22)", "macro_f1")[-1] == "shown"
+    assert "topic accuracy on the newest reviewed complaints dropped by" in out
+    assert "NOT PROMOTED" in out and ModelRegistry(env).production() == first.version
+    candidate = ModelRegistry(env).versions()[0]
+    assert candidate.metadata["tasks"]["topic"]["n_extra"] == 88  # the newest slice was held out
+
+
+def test_new_labels_need_the_flag_and_enough_examples(env, tmp_path, monkeypatch, capsys):
+    assert main(["train", "--config", str(CONFIG), "--data-dir", str(FIXTURES)]) == 0
+    corrections = [(f"trotoar rusak berlubang di jalan nomor {n}", "topic", "Trotoar") for n in range(4)]
+    corrections += [(f"ada pohon tumbang menutup jalan {n}", "topic", "Pohon Tumbang") for n in range(2)]
+    monkeypatch.setenv("ADUAN_DATABASE_URL", feedback_store(tmp_path / "f.db", corrections, new_label=True))
+    out, _ = retrain(capsys)
+    assert ("dropped 4 topic example(s) of 'Trotoar': flagged new by the desk, never seen by the production "
+            "model (allow with --allow-new-labels)") in out
+    assert "Trotoar" not in ModelRegistry(env).versions()[0].metadata["tasks"]["topic"]["labels"]
+    out, _ = retrain(capsys, "--allow-new-labels")
+    assert "dropped 2 topic example(s) of 'Pohon Tumbang': new label with 2 example(s), fewer than [retrain] " \
+           "min_examples 3" in out
+    labels = ModelRegistry(env).versions()[0].metadata["tasks"]["topic"]["labels"]
+    assert "Trotoar" in labels and "Pohon Tumbang" not in labels
+
+
+# ---------------------------------------------------------------- the [retrain] section
+def test_the_retrain_section_of_the_config():
+    base = tomllib.loads(CONFIG.read_text())
+    config = TrainingConfig.from_dict({**base, "retrain": {"half_life_days": 30, "newest_days": 30}})
+    assert (config.retrain.half_life_days, config.retrain.newest_days) == (30, 30)
+    assert TrainingConfig.from_dict(config.to_dict()).retrain == config.retrain
+    assert TrainingConfig.from_dict(base).retrain == RetrainConfig()
+    for bad, message in (({"newest_fraction": 1.0}, "newest_fraction"), ({"feedback_weight": 0}, "feedback_weight"),
+                         ({"unchanged_scope": "some"}, "unchanged_scope"), ({"newest_metric": "f1"}, "newest_metric"),
+                         ({"half_life": 3}, "unknown key")):
+        with pytest.raises(ConfigError, match=f"retrain: .*{message}"):
+            TrainingConfig.from_dict({**base, "retrain": bad})
+    shipped = TrainingConfig.from_toml(Path(__file__).resolve().parent.parent / "configs" / "default.toml")
+    assert shipped.retrain.newest_fraction == 0.2 and shipped.retrain.unchanged_after_days == 0
+
+
+# ---------------------------------------------------------------- the newest slice in compare()
+def scores(production: float | None, candidate: float, n: int = 40) -> SliceScores:
+    def metrics(value):
+        return None if value is None else {"accuracy": value, "macro_f1": value / 2}
+
+    return SliceScores(n, metrics(production), metrics(candidate), metrics(0.5))
+
+
+def test_worse_on_the_newest_slice_refuses_whatever_the_base_split_says():
+    rows = newest_rows({"topic": scores(0.60, 0.58), "agency": scores(0.70, 0.70)}, "accuracy", 0.01)
+    assert [(r.task, r.metric, r.verdict, r.slice) for r in rows] == [
+        ("topic", "accuracy", WORSE, "newest (40)"), ("topic", "macro_f1", SHOWN, "newest (40)"),
+        ("agency", "accuracy", OK, "newest (40)"), ("agency", "macro_f1", SHOWN, "newest (40)")]
+    assert rows[0].reference == 0.5
+    decision = compare(meta(topic=0.85), meta(), 0.005, newest=rows)
+    assert not decision.promote
+    assert decision.reason == "topic accuracy on the newest reviewed complaints dropped by 0.0200"
+    within = newest_rows({"topic": scores(0.60, 0.591)}, "accuracy", 0.01)
+    assert compare(meta(), meta(), 0.005, newest=within).promote
+    assert newest_rows({"topic": scores(None, 0.4)}, "accuracy", 0.01)[0].verdict == NEW_TASK
+    assert newest_rows({"topic": scores(0.60, 0.59)}, "macro_f1", 0.001)[0].verdict == WORSE

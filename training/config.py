@@ -286,6 +286,64 @@ class PromotionConfig:
             raise ValueError(f"primary_metrics: unknown task(s) {unknown}; known: {list(TASK_NAMES)}")
 
 
+NEWEST_METRICS = ("accuracy", "macro_f1")
+UNCHANGED_SCOPES = ("reviewed", "all")
+
+
+@dataclass
+class RetrainConfig:
+    """How `aduan retrain` turns reviewed complaints into training rows, and the newest-data gate.
+
+    Reviewed complaints are corrections, accepts and (``unchanged_after_days`` > 0) predictions left
+    unchanged that long: only on complaints the desk reviewed another field of (``unchanged_scope =
+    "reviewed"``) or on every stored prediction (``"all"``, for desks that work through every complaint).
+    Their sample weight is ``feedback_weight`` halved every ``half_life_days`` of age (counted back from
+    the newest reviewed complaint; 0: no decay); base rows weigh 1. The newest ``newest_fraction`` of
+    reviewed complaints (or those of the last ``newest_days`` days, when > 0) are held out of training:
+    a candidate whose ``newest_metric`` on them is more than ``newest_tolerance`` below production's is
+    not promoted. Fewer than ``newest_min`` such complaints: the gate says so and only the base split judges.
+    """
+
+    feedback_weight: float = 2.0
+    half_life_days: float = 60.0
+    unchanged_after_days: int = 0  # 0: off
+    unchanged_scope: str = "reviewed"
+    # A label production does not know enters (with --allow-new-labels) from this many reviewed
+    # complaints; below the model's calibration_folds (3) a label cannot be learned at all.
+    min_examples: int = 3
+    # A base label that would be expected at least this many times among the reviewed complaints of
+    # the last retire_window_days, yet occurs not once, is retired (not learned any more). 0: never.
+    retire_min_expected: float = 10.0
+    retire_window_days: int = 90
+    newest_fraction: float = 0.2
+    newest_days: int = 0
+    newest_min: int = 30
+    newest_tolerance: float = 0.01
+    newest_metric: str = "accuracy"
+
+    def __post_init__(self):
+        for name in ("feedback_weight", "half_life_days", "retire_min_expected"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(f"{name}: expected a number >= 0, got {value!r}")
+        if self.feedback_weight == 0:
+            raise ValueError("feedback_weight: expected > 0 (reviewed complaints that weigh nothing teach nothing)")
+        for name in ("unchanged_after_days", "newest_days", "newest_min", "min_examples", "retire_window_days"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name}: expected an integer >= 0, got {value!r}")
+        if self.min_examples < 1 or self.retire_window_days < 1:
+            raise ValueError("min_examples and retire_window_days: expected >= 1")
+        if self.unchanged_scope not in UNCHANGED_SCOPES:
+            raise ValueError(f"unchanged_scope: expected one of {UNCHANGED_SCOPES}, got {self.unchanged_scope!r}")
+        if not 0.0 < self.newest_fraction < 1.0:
+            raise ValueError(f"newest_fraction: expected a number in (0, 1), got {self.newest_fraction}")
+        if not 0.0 <= self.newest_tolerance < 1.0:
+            raise ValueError(f"newest_tolerance: expected a number in [0, 1), got {self.newest_tolerance}")
+        if self.newest_metric not in NEWEST_METRICS:
+            raise ValueError(f"newest_metric: expected one of {NEWEST_METRICS}, got {self.newest_metric!r}")
+
+
 @dataclass
 class TrainingConfig:
     """A whole training run: seed, output, text pipeline and the tasks to train."""
@@ -299,6 +357,7 @@ class TrainingConfig:
     # used when there is no agency model, or when it is unsure and the topic model is sure
     routing_table: RoutingTableConfig | None = None
     promotion: PromotionConfig = field(default_factory=PromotionConfig)  # `aduan retrain`
+    retrain: RetrainConfig = field(default_factory=RetrainConfig)  # `aduan retrain`: reviewed complaints
 
     def __post_init__(self):
         if not self.tasks:
@@ -325,6 +384,7 @@ class TrainingConfig:
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         data["promotion"] = _build(PromotionConfig, data.get("promotion"), "promotion")
+        data["retrain"] = _build(RetrainConfig, data.get("retrain"), "retrain")
         return _build(cls, data, "config")
 
     @classmethod

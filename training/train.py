@@ -7,7 +7,7 @@ import platform
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -120,8 +120,13 @@ def split_indices(data: TaskData, task: TaskConfig, seed: int) -> tuple[np.ndarr
     return train_idx, valid_idx, "stratified random split"
 
 
-def fit_task(task: TaskConfig, texts: list[str], labels: list[str], seed: int):
-    """Fit on labels that have enough rows for the calibration folds; the rest cannot be learned."""
+def fit_task(task: TaskConfig, texts: list[str], labels: list[str], seed: int,
+             sample_weight: list[float] | None = None):
+    """Fit on labels that have enough rows for the calibration folds; the rest cannot be learned.
+
+    ``sample_weight`` (one per row, e.g. recency weights of reviewed complaints) reaches the linear
+    classifier; the transformer kind ignores it.
+    """
     if task.model.kind == "transformer":  # no calibration folds: every label is learned
         from training.transformer_train import fine_tune  # torch is needed only for this kind
 
@@ -129,7 +134,10 @@ def fit_task(task: TaskConfig, texts: list[str], labels: list[str], seed: int):
     counts = Counter(labels)
     keep = [i for i, lab in enumerate(labels) if counts[lab] >= task.model.calibration_folds]
     estimator = build_pipeline(task.features, task.model, seed)
-    estimator.fit([texts[i] for i in keep], [labels[i] for i in keep])
+    fit_params = {}
+    if sample_weight is not None and any(w != 1.0 for w in sample_weight):
+        fit_params["classifier__sample_weight"] = np.asarray([sample_weight[i] for i in keep], dtype=float)
+    estimator.fit([texts[i] for i in keep], [labels[i] for i in keep], **fit_params)
     return compact_for_prediction(estimator)
 
 
@@ -144,15 +152,17 @@ def with_router(estimator, task: TaskConfig, data: TaskData, extra: "ExtraRows",
 
 def held_out(name: str, task: TaskConfig, data: TaskData, texts: list[str], train_idx, valid_idx, split_name: str,
              extra: "ExtraRows", data_dir: Path, seed: int,
-             routing: RoutingTableConfig | None = None) -> tuple[dict, str]:
+             routing: RoutingTableConfig | None = None, retired: frozenset[str] = frozenset()) -> tuple[dict, str]:
     """Metrics and report section of a model fitted on the training side and scored on the validation rows.
 
     With a ``routing`` table configured and known topics in the data, the agency router is also
     scored on complaints that arrive with their topic, as the shipped model would route them.
+    Training rows whose exact label is ``retired`` are not learned; the validation rows stay.
     """
-    y_train = [data.labels[i] for i in train_idx]
-    estimator = fit_task(task, [texts[i] for i in train_idx] + extra.held_out_texts,
-                         y_train + extra.held_out_labels, seed)
+    fit_idx = [i for i in train_idx if data.original_labels[i] not in retired]
+    y_train = [data.labels[i] for i in fit_idx]
+    estimator = fit_task(task, [texts[i] for i in fit_idx] + extra.held_out_texts,
+                         y_train + extra.held_out_labels, seed, [1.0] * len(y_train) + extra.held_out_weights)
     estimator = with_router(estimator, task, data, extra, data_dir)
     y_valid, proba, classes = predict_valid(estimator, data, texts, valid_idx)
     # Base rows only: extra rows must not change which labels count as frequent (comparable metrics).
@@ -180,7 +190,8 @@ def uses_cross_validation(task: TaskConfig, data: TaskData) -> bool:
 def cross_validated(name: str, task: TaskConfig, data: TaskData, texts: list[str], extra: "ExtraRows",
                     seed: int) -> tuple[dict, str]:
     """Metrics and report section from out-of-fold predictions; extra rows join every training fold."""
-    cv = cross_validate(lambda t, y: fit_task(task, t + extra.held_out_texts, y + extra.held_out_labels, seed),
+    cv = cross_validate(lambda t, y: fit_task(task, t + extra.held_out_texts, y + extra.held_out_labels, seed,
+                                              [1.0] * len(y) + extra.held_out_weights),
                         texts, data.labels, task.split.cv_folds, task.split.cv_repeats, seed, task.label_thresholds)
     y_valid, proba = cv.pooled()
     metrics = evaluate(y_valid, proba, cv.classes, Counter(data.labels), task.frequent_min, task.label_thresholds)
@@ -294,16 +305,22 @@ class ExtraRows:
     original_labels: list[str]
     held_out_texts: list[str]
     held_out_labels: list[str]
+    weights: list[float] = field(default_factory=list)  # sample weight per row (the base rows weigh 1)
+    held_out_weights: list[float] = field(default_factory=list)
 
     @classmethod
-    def of(cls, task: TaskConfig, rows: list[tuple[str, str]], normalize, valid_texts: set[str]) -> "ExtraRows":
-        rows = [(text, label.strip()) for text, label in rows if text.strip() and label.strip()]
-        texts = normalize([text for text, _ in rows])
-        original = [label for _, label in rows]
+    def of(cls, task: TaskConfig, rows: list[tuple], normalize, valid_texts: set[str]) -> "ExtraRows":
+        """``rows``: (text, label) or (text, label, sample weight)."""
+        rows = [(row[0], row[1].strip(), float(row[2]) if len(row) > 2 else 1.0)
+                for row in rows if row[0].strip() and row[1].strip()]
+        texts = normalize([text for text, _, _ in rows])
+        original = [label for _, label, _ in rows]
+        weights = [weight for _, _, weight in rows]
         labels = [agency_level(lab) for lab in original] if task.router is not None else original
         # Learning a validation text's label before scoring it would flatter the model.
         kept = [j for j, t in enumerate(texts) if t not in valid_texts]
-        return cls(texts, labels, original, [texts[j] for j in kept], [labels[j] for j in kept])
+        return cls(texts, labels, original, [texts[j] for j in kept], [labels[j] for j in kept], weights,
+                   [weights[j] for j in kept])
 
     def summary(self, base_labels: list[str]) -> str:
         known = set(base_labels)
@@ -319,12 +336,16 @@ def validation_fingerprint(data: TaskData, valid_idx) -> str:
 
 
 def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None,
-          log: Callable[[str], None] = print, extra_training: dict[str, list[tuple[str, str]]] | None = None) -> Path:
+          log: Callable[[str], None] = print, extra_training: dict[str, list[tuple]] | None = None,
+          retired: dict[str, set[str]] | None = None) -> Path:
     """Train all tasks of ``config`` and write a model directory; return its path.
 
-    ``extra_training`` (task → (text, label) rows, e.g. desk corrections) joins the training side
-    only: the held-out figures stay on the base data's validation rows, so models trained with and
-    without it are scored on the same rows (``valid_sha256`` in model.json identifies them).
+    ``extra_training`` (task → (text, label) or (text, label, sample weight) rows, e.g. reviewed
+    complaints) joins the training side only: the held-out figures stay on the base data's validation
+    rows, so models trained with and without it are scored on the same rows (``valid_sha256`` in
+    model.json identifies them). ``retired`` (task → exact labels, e.g. topics that no longer occur):
+    base rows with these labels are not learned, but stay among the validation rows, so the held-out
+    figures show what forgetting them costs.
     """
     started = time.perf_counter()
     np.random.seed(config.seed)
@@ -349,17 +370,22 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
         extra = ExtraRows.of(task, (extra_training or {}).get(name, []), normalize, {texts[i] for i in valid_idx})
         if extra.texts:
             log(f"[{name}] {extra.summary(data.original_labels)}")
+        gone = frozenset((retired or {}).get(name, ()))
         metrics, report = (cross_validated(name, task, data, texts, extra, config.seed) if by_cv else
                            held_out(name, task, data, texts, train_idx, valid_idx, split_name, extra, data_dir,
-                                    config.seed, config.routing_table))
+                                    config.seed, config.routing_table, gone))
         reports.append(report)
         # The shipped model learns from every row; the figures above come from the held-out split.
-        final = fit_task(task, texts + extra.texts, data.labels + extra.labels, config.seed)
+        kept = [i for i, label in enumerate(data.original_labels) if label not in gone]
+        final = fit_task(task, [texts[i] for i in kept] + extra.texts, [data.labels[i] for i in kept] + extra.labels,
+                         config.seed, [1.0] * len(kept) + extra.weights)
         estimators[name] = with_router(final, task, data, extra, data_dir)
-        task_meta[name] = {"labels": sorted(set(data.original_labels + extra.original_labels)), "metrics": metrics,
+        learned = [data.original_labels[i] for i in kept] + extra.original_labels
+        task_meta[name] = {"labels": sorted(set(learned)), "metrics": metrics,
                            "data": data.summary, "n_train": len(data.texts), "n_extra": len(extra.texts),
                            "valid_sha256": validation_fingerprint(data, valid_idx),
                            "label_thresholds": dict(task.label_thresholds),
+                           **({"retired_labels": sorted(gone)} if gone else {}),
                            "seconds": round(time.perf_counter() - t0, 1)}
         all_files.update(data.files)
         log(f"[{name}] {metrics['split']}: accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}, "

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -42,6 +42,15 @@ class Prediction(Base):
     outputs: Mapped[dict] = mapped_column(JSON)
     needs_review: Mapped[bool] = mapped_column(Boolean)
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"), nullable=True)
+    # The complaint's form fields, masked like the text: a reviewed complaint is a training example,
+    # and the agency router is scored with its location and known topic. None before migration 0002.
+    alamat: Mapped[str | None] = mapped_column(Text, nullable=True)
+    kecamatan: Mapped[str | None] = mapped_column(Text, nullable=True)
+    kelurahan: Mapped[str | None] = mapped_column(Text, nullable=True)
+    known_topic: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+FORM_FIELDS = ("alamat", "kecamatan", "kelurahan", "known_topic")
 
 
 class Feedback(Base):
@@ -50,8 +59,12 @@ class Feedback(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     prediction_id: Mapped[str] = mapped_column(ForeignKey("predictions.id"), index=True)
     field: Mapped[str] = mapped_column(String(20))
+    # "correct": correct_value replaces the prediction; "accept": the desk confirmed the predicted value
+    kind: Mapped[str] = mapped_column(String(10), default="correct", server_default="correct")
     predicted_value: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    correct_value: Mapped[str] = mapped_column(String(200))
+    correct_value: Mapped[str] = mapped_column(String(200))  # a label of the served model unless new_label
+    # The desk proposed a label the served model does not know; `aduan retrain --allow-new-labels` uses it
+    new_label: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     note: Mapped[str | None] = mapped_column(Text, nullable=True)  # masked
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"), nullable=True)
