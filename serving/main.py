@@ -15,7 +15,7 @@ from serving import model_store
 from serving.api.access import AccessMiddleware
 from serving.api.body_limits import BodyLimitMiddleware
 from serving.api.errors import GuardMiddleware, install_handlers
-from serving.api.routes import complaints, feedback, health, ikm, models, sentiment
+from serving.api.routes import complaints, feedback, health, ikm, models, review_queue, sentiment
 from serving.core.config import Settings
 from serving.db.migrate import upgrade
 from serving.db.session import make_engine, make_session_factory
@@ -27,6 +27,8 @@ log = logging.getLogger("aduan.api")
 DESCRIPTION = """Triage of Indonesian public-service complaints (topic, agency, urgency), sentiment
 and IKM survey reports. Send an API key in the `X-API-Key` header; create one with
 `aduan keys create --scope desk|reporting|admin`."""
+
+ROUTERS = tuple(module.router for module in (complaints, sentiment, ikm, feedback, review_queue, models, health))
 
 
 def load_initial_model(holder: ModelHolder, settings: Settings) -> None:
@@ -110,10 +112,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # (before any body byte is read) → body size and encoding → the JSON 500 net → the routes.
     app.add_middleware(GuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
-    app.add_middleware(AccessMiddleware, router=app.router, sessions=sessions, metrics_scope=settings.metrics_scope)
+    app.add_middleware(AccessMiddleware, api=app, sessions=sessions, metrics_scope=settings.metrics_scope)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    for module in (complaints, sentiment, ikm, feedback, models, health):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 import threading
@@ -33,7 +34,7 @@ def test_healthz_and_readyz(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "model_version": "test-2", "problems": []}
+    assert ready.json() == {"status": "ready", "pid": os.getpid(), "model_version": "test-2", "problems": []}
 
 
 def test_without_a_model_routes_answer_503_and_health_still_works(make_app, tmp_path):
@@ -64,7 +65,10 @@ def test_openapi_documents_every_route_and_the_key_header(client):
     spec = client.get("/openapi.json").json()
     assert {"/v1/complaints/classify", "/v1/complaints/classify-batch", "/v1/sentiment", "/v1/ikm/reports",
             "/v1/feedback", "/v1/models", "/v1/models/reload", "/healthz", "/readyz", "/metrics"} <= set(spec["paths"])
-    assert spec["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
+    schemes = spec["components"]["securitySchemes"]
+    assert {name: s["name"] for name, s in schemes.items()} == {
+        "DeskKey": "X-API-Key", "ReportingKey": "X-API-Key", "AdminKey": "X-API-Key"}
+    assert spec["paths"]["/v1/sentiment"]["post"]["security"] == [{"ReportingKey": []}]
     text = spec["components"]["schemas"]["ComplaintIn"]["properties"]["text"]
     assert text["maxLength"] == 20_000
     assert client.get("/docs").status_code == 200

@@ -5,23 +5,24 @@ header lookup and, for a presented key, one indexed query, never the parsing of 
 row it found goes into ``scope["state"]``, where the routes' key dependency
 (``serving.api.deps.require_scope``) takes it without a second query.
 
-Which scope a route needs is read from the route itself: the ``required_scope`` of its key
-dependency. Every path under ``/v1`` needs a valid key, even one no route matches (404/405 come
-after the key check and tell a stranger nothing); ``/metrics`` needs one when
-``Settings.metrics_scope`` names a scope.
+Which scope a route needs is read from the OpenAPI schema the routes produce: each scope is its own
+security scheme (``DeskKey``, ``ReportingKey``, ``AdminKey``, all the ``X-API-Key`` header), so the
+schema tells clients and this middleware the same thing. Every path under ``/v1`` needs a valid
+key, even one no route matches (404/405 come after the key check and tell a stranger nothing);
+``/metrics`` needs one when ``Settings.metrics_scope`` names a scope.
 """
 from __future__ import annotations
 
-from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+import re
+
+from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import Match, Router
 
 from serving.api.errors import ApiError, database_unavailable, error_body, send_json
 from serving.db.models import ApiKey
-from serving.keys import find_key
+from serving.keys import SCOPES, find_key
 
 KEY_HEADER = b"x-api-key"
 KEY_STATE = "api_key"  # scope["state"][KEY_STATE]: the ApiKey row of the request
@@ -51,37 +52,44 @@ def authenticate(sessions: sessionmaker[Session], presented: str | None, scope: 
     return check_scope(row, scope)
 
 
-def _scope_of(dependant: Dependant) -> str | None:
-    for dependency in dependant.dependencies:
-        found = getattr(dependency.call, "required_scope", None) or _scope_of(dependency)
-        if found:
-            return found
-    return None
+def scheme_name(scope: str) -> str:
+    """The OpenAPI security scheme of the routes that need ``scope``."""
+    return f"{scope.capitalize()}Key"
 
 
-def route_scopes(router: Router, metrics_scope: str | None) -> list[tuple[APIRoute, str | None]]:
-    """Each route with the scope its key dependency requires (None: public, or any valid key under /v1)."""
-    return [(route, metrics_scope if route.path == METRICS_PATH else _scope_of(route.dependant))
-            for route in router.routes if isinstance(route, APIRoute)]
+def operation_scopes(openapi: dict, metrics_scope: str | None) -> list[tuple[re.Pattern, str, str | None]]:
+    """(path pattern, method, scope) of every operation of the schema; scope None: public or any key."""
+    by_scheme = {scheme_name(scope): scope for scope in SCOPES}
+    operations = []
+    for path, methods in openapi.get("paths", {}).items():
+        pattern = re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$")
+        for method, operation in methods.items():
+            schemes = [name for requirement in operation.get("security", []) for name in requirement]
+            scope = next((by_scheme[name] for name in schemes if name in by_scheme), None)
+            operations.append((pattern, method.upper(), metrics_scope if path == METRICS_PATH else scope))
+    return operations
 
 
 class AccessMiddleware:
-    def __init__(self, app, router: Router, sessions: sessionmaker[Session], metrics_scope: str | None = None):
+    def __init__(self, app, api: FastAPI, sessions: sessionmaker[Session], metrics_scope: str | None = None):
         self.app = app
-        self.router = router  # its routes are added after the middleware, so they are read on first use
+        self.api = api  # its routes are added after the middleware, so the schema is read on first use
         self.sessions = sessions
         self.metrics_scope = metrics_scope
-        self._scopes: list[tuple[APIRoute, str | None]] | None = None
+        self._operations: list[tuple[re.Pattern, str, str | None]] | None = None
 
     def _required(self, scope) -> tuple[bool, str | None]:
         """(whether a key is needed, the scope it must have) for this request."""
-        if self._scopes is None:
-            self._scopes = route_scopes(self.router, self.metrics_scope)
-        for route, required in self._scopes:
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                return required is not None or scope["path"].startswith(PROTECTED_PREFIX), required
-        return scope["path"].startswith(PROTECTED_PREFIX), None
+        if self._operations is None:
+            self._operations = operation_scopes(self.api.openapi(), self.metrics_scope)
+        path = scope["path"][len(scope.get("root_path", "")):] if scope["path"].startswith(
+            scope.get("root_path", "")) else scope["path"]
+        method = "GET" if scope["method"] == "HEAD" else scope["method"]
+        protected = path.startswith(PROTECTED_PREFIX)
+        for pattern, operation_method, required in self._operations:
+            if operation_method == method and pattern.match(path):
+                return protected or required is not None, required
+        return protected, None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":

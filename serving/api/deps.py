@@ -4,8 +4,8 @@ The ones that only read app state are ``async``: FastAPI runs sync dependencies 
 pool, a hop per dependency that a single classify request would pay five times.
 
 The API key is checked by ``serving.api.access.AccessMiddleware`` before the body is read; the key
-dependency hands the routes the row it found, and tells the middleware (``required_scope``) and
-the OpenAPI schema (the ``X-API-Key`` security scheme) which scope the route needs.
+dependency hands the routes the row it found, and puts the route's scope in the OpenAPI schema,
+where the middleware reads it.
 """
 from __future__ import annotations
 
@@ -16,14 +16,12 @@ from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from serving.api.access import KEY_STATE, authenticate, check_scope
+from serving.api.access import KEY_STATE, authenticate, check_scope, scheme_name
 from serving.core.config import Settings
 from serving.db.models import ApiKey
 from serving.holder import LoadedModel, ModelHolder
 from serving.metrics import Metrics
 
-api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
-                              description="A key from `aduan keys create --scope desk|reporting|admin`")
 
 
 async def get_settings(request: Request) -> Settings:
@@ -49,13 +47,17 @@ async def get_metrics(request: Request) -> Metrics:
 
 
 def require_scope(scope: str) -> Callable[..., ApiKey]:
-    async def current_key(request: Request, key: Annotated[str | None, Security(api_key_header)]) -> ApiKey:
+    """The key row of the request, which must have ``scope``; in the OpenAPI schema as the scope's own
+    security scheme on the X-API-Key header, which is how AccessMiddleware knows the route's scope."""
+    header = APIKeyHeader(name="X-API-Key", scheme_name=scheme_name(scope), auto_error=False,
+                          description=f"A key with the `{scope}` scope: `aduan keys create --scope {scope}`")
+
+    async def current_key(request: Request, key: str | None = Security(header)) -> ApiKey:
         row = request.scope.get("state", {}).get(KEY_STATE)
-        if row is None:  # an app without AccessMiddleware: check here, after the body was read
+        if row is None:  # a route left out of the schema: checked here, after its body was read
             return await run_in_threadpool(authenticate, request.app.state.sessions, key, scope)
         return check_scope(row, scope)
 
-    current_key.required_scope = scope  # read by AccessMiddleware
     return current_key
 
 
