@@ -149,6 +149,24 @@ class FeedbackResponse(BaseModel):
     created_at: datetime
 
 
+class ReviewQueueItem(BaseModel):
+    prediction_id: str
+    created_at: datetime
+    text: str = Field(description="The stored complaint, personal data masked")
+    topic: str | None
+    agency: str | None
+    needs_review: bool
+    score: float = Field(description="How much a review would teach: the mean of uncertainty and novelty, 0–1")
+    uncertainty: float = Field(description="1 − the margin between the two best topic / agency confidences")
+    novelty: float = Field(description="Share of the complaint's words the served model never learned")
+
+
+class ReviewQueueResponse(BaseModel):
+    model_version: str = Field(description="The model whose vocabulary measured novelty")
+    scanned: int = Field(description="Unreviewed complaints ranked (the newest first, up to `scan`)")
+    items: list[ReviewQueueItem] = Field(description="Highest score first")
+
+
 # ---------------------------------------------------------------- models
 class ModelInfo(BaseModel):
     version: str

@@ -160,3 +160,27 @@ def test_older_feedback_loses_to_newer_feedback_on_the_same_field(api, tmp_path)
     assert post(api, prediction_id=prediction["prediction_id"], field="topic", kind="accept").status_code == 201
     [example] = load_reviewed(f"sqlite:///{tmp_path / 'api.db'}")
     assert (example.kind, example.label) == ("accept", prediction["topic"]["label"])
+
+
+# ---------------------------------------------------------------- GET /v1/review-queue
+def test_the_review_queue_ranks_unreviewed_complaints_by_what_a_review_would_teach(api):
+    client, key, _ = api
+    familiar = classify(api)  # the words of the fixture complaints
+    strange = client.post("/v1/complaints/classify", headers=key, json={
+        "text": "kucing tetangga mengeong sepanjang malam di atap genteng rumah"}).json()
+    reviewed = classify(api)
+    assert post(api, prediction_id=reviewed["prediction_id"], field="topic", kind="accept").status_code == 201
+    answer = client.get("/v1/review-queue", headers=key, params={"limit": 10})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["scanned"] == 2  # the reviewed complaint is not in the queue
+    assert [item["prediction_id"] for item in body["items"]] == [strange["prediction_id"], familiar["prediction_id"]]
+    top, last = body["items"]
+    assert top["novelty"] > last["novelty"] + 0.3  # half its words are new; the lamp complaint has few
+    for item in body["items"]:
+        assert item["score"] == pytest.approx((item["uncertainty"] + item["novelty"]) / 2, abs=1e-4)
+        assert 0 <= item["uncertainty"] <= 1 and "081234567890" not in item["text"]
+    assert client.get("/v1/review-queue", headers=key, params={"limit": 1}).json()["items"][0] == top
+    bad = client.get("/v1/review-queue", headers=key, params={"limit": 0})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "limit"
+    assert client.get("/v1/review-queue").status_code == 401
