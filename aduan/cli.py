@@ -19,7 +19,8 @@ from classifier.model import ModelNotFound, find_latest_model
 from aduan.parallel import default_jobs, map_in_chunks
 from classifier.predict import EXPLANATION_COLUMNS, MAX_TEXT_CHARS, PREDICTION_COLUMNS, TaskNotTrained, load_model
 from classifier.registry import ModelRegistry, RegistryError
-from classifier.tables import BadRowError, TableError, read_table, safe_csv
+from classifier.csv_output import safe_csv
+from classifier.tables import BadRowError, TableError, read_table
 from training.config import PRIMARY_METRICS, ConfigError, TrainingConfig
 from training.data_dir import DataDirNotFound, resolve_data_dir
 from training.readers import DataError, require_columns

@@ -17,7 +17,8 @@ from pydantic import BaseModel
 from classifier import ikm
 from classifier.pii import mask_pii
 from classifier.predict import TaskNotTrained
-from classifier.tables import DEFAULT_LIMITS, safe_csv
+from classifier.csv_output import safe_csv
+from classifier.tables import DEFAULT_LIMITS
 from classifier.themes import ThemeCount, count_themes
 
 SentimentFn = Callable[[list[str]], list[str]]

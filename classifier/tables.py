@@ -1,5 +1,4 @@
-"""The one table reader (CSV/TSV/TXT, XLSX, JSONL/JSON → DataFrame) of training, the CLI and the API,
-and the one CSV writer.
+"""The one table reader (CSV/TSV/TXT, XLSX, JSONL/JSON → DataFrame) of training, the CLI and the API.
 
 Real exports are messy and uploads can be hostile, so:
 
@@ -25,19 +24,19 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Literal, Mapping, Sequence
+from typing import Iterable, Iterator, Literal, Mapping, Sequence, get_args
 from xml.etree.ElementTree import ParseError, iterparse
 
 import pandas as pd
 from openpyxl import load_workbook
-from openpyxl.utils import column_index_from_string
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 # Complaints can be long: the csv module's default 128 kB field limit would drop such rows.
 csv.field_size_limit(2**31 - 1)
 
 SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".jsonl", ".json")
-BAD_LINE_POLICIES = ("error", "skip")
 BadLinePolicy = Literal["error", "skip"]
+BAD_LINE_POLICIES: tuple[str, ...] = get_args(BadLinePolicy)
 MiB = 1024 * 1024
 SNIFF_CHARS = 20_000
 XLSX_MAX_CELLS_PER_ROW = 16_384  # column XFD: a row with more cells is no valid sheet
@@ -364,13 +363,14 @@ def _scan_sheet(stream, limits: TableLimits) -> None:
                 elif tag == "c":
                     cells += 1
                     if cells > XLSX_MAX_CELLS_PER_ROW:
-                        raise TableError(f"not a readable XLSX file (a row has more than {XLSX_MAX_CELLS_PER_ROW} cells)")
+                        raise TableError(f"not a readable XLSX file (a row of more than {XLSX_MAX_CELLS_PER_ROW} "
+                                         "cells)")
             elif tag == "c":
                 reference = element.get("r")
                 column = column_index_from_string(reference.rstrip("0123456789")) if reference else column + 1
                 if len(element) and column > limits.max_columns:
-                    raise TableTooLarge(f"a value in column {column}, more than the limit of {limits.max_columns} "
-                                        "columns")
+                    raise TableTooLarge(f"a value in column {get_column_letter(column)} (column {column}), more "
+                                        f"than the limit of {limits.max_columns} columns")
                 if row is not None:
                     row.clear()
             elif tag == "row" and sheet_data is not None:
@@ -394,27 +394,3 @@ def _xlsx_text(cell) -> str:
             return str(value)
         return str(whole) if whole == value else str(float(value))
     return str(value)
-
-
-# ---------------------------------------------------------------- CSV out
-_FORMULA_START = frozenset("=+-@\t\r")
-_PLAIN_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
-
-
-def escape_formula(value):
-    """A text cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR first), prefixed with
-    an apostrophe (OWASP's advice); plain numbers such as -3.5 stay as they are."""
-    if isinstance(value, str) and value[:1] in _FORMULA_START and not _PLAIN_NUMBER.fullmatch(value):
-        return "'" + value
-    return value
-
-
-def safe_csv(frame: pd.DataFrame, path: str | Path | None = None) -> str | None:
-    """``frame.to_csv(path, index=False)`` with every text cell and column name escaped against formula
-    injection; returns the text when ``path`` is None. Every CSV the project writes goes through here."""
-    safe = frame.rename(columns=escape_formula)
-    for position in range(safe.shape[1]):
-        column = safe.iloc[:, position]
-        if not pd.api.types.is_numeric_dtype(column):
-            safe.isetitem(position, column.map(escape_formula))
-    return safe.to_csv(path, index=False)

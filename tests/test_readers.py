@@ -1,4 +1,5 @@
-"""Readers and label validation on malformed files written in the tests."""
+"""training.readers: the training side of classifier.tables (errors as DataError) and label validation,
+on malformed files written in the tests. The reader itself is tested in tests/test_tables.py."""
 import json
 
 import pandas as pd
@@ -52,6 +53,12 @@ def test_bad_bytes_are_replaced_not_fatal(tmp_path):
 def test_unreadable_files_give_one_clear_error(tmp_path, name, content, message):
     with pytest.raises(DataError, match=message):
         read_table(write(tmp_path, name, content))
+
+
+def test_a_malformed_training_row_is_a_data_error_naming_the_line(tmp_path):
+    # Training never skips rows silently: the file must be fixed (classifier.tables reads it).
+    with pytest.raises(DataError, match=r"a\.csv: line 3: expected 2 fields, saw 3$"):
+        read_table(write(tmp_path, "a.csv", "text,label\njalan rusak,jalan\nlampu,mati,pju\n"))
 
 
 def test_corrupt_xlsx_is_a_data_error(tmp_path):
