@@ -360,3 +360,65 @@ def test_worse_on_the_newest_slice_refuses_whatever_the_base_split_says():
     assert compare(meta(), meta(), 0.005, newest=within).promote
     assert newest_rows({"topic": scores(None, 0.4)}, "accuracy", 0.01)[0].verdict == NEW_TASK
     assert newest_rows({"topic": scores(0.60, 0.59)}, "macro_f1", 0.001)[0].verdict == WORSE
+
+
+# ---------------------------------------------------------------- training.reviews: pure rules
+def example(n: int, task: str = "topic", label: str = "Sampah", days: float = 0, new: bool = False):
+    from training.reviews import ReviewedExample
+
+    return ReviewedExample(f"c{n:03d}", task, f"teks {n}", label, "correct", START + timedelta(days=days), new)
+
+
+def test_screen_keeps_known_labels_in_their_spelling_and_says_why_it_drops_the_rest():
+    from classifier.labels import LabelSet
+    from training.reviews import screen
+
+    known = {"topic": LabelSet(["Sampah", "Lampu Jalan"])}
+    examples = [example(0, label="sampah"), example(1, label="<b>Sampah</b>"), example(2, label="x@y.co.id"),
+                example(3, label="Trotoar"), example(4, label="Trotoar"), example(5, task="urgency", label="tinggi")]
+    kept, dropped = screen(examples, known, allow_new_labels=False, min_examples=2)
+    assert [(e.complaint_id, e.label) for e in kept] == [("c000", "Sampah")]
+    assert [d.line() for d in dropped] == [
+        "dropped 2 topic example(s) of 'Trotoar': never seen by the production model (allow with --allow-new-labels)",
+        "dropped 1 topic example(s): not a label (may hold only letters, digits, spaces and . , & ( ) / ' - (no markup))",
+        "dropped 1 topic example(s): not a label (holds personal data (email): a label names a category, not a person)",
+        "dropped 1 urgency example(s): this config trains no such task"]
+    kept, dropped = screen(examples, known, allow_new_labels=True, min_examples=2)
+    assert sorted(e.label for e in kept) == ["Sampah", "Trotoar", "Trotoar"]
+    kept, dropped = screen(examples, known, allow_new_labels=True, min_examples=3)
+    assert "new label with 2 example(s), fewer than [retrain] min_examples 3" in dropped[0].line()
+
+
+def test_the_newest_slice_is_the_latest_complaints_with_all_their_fields():
+    from training.reviews import split_newest
+
+    examples = [example(n, days=n) for n in range(10)] + [example(9, task="agency", label="Dinas Sosial", days=9)]
+    older, newest, description = split_newest(examples, RetrainConfig(newest_fraction=0.2))
+    assert sorted({e.complaint_id for e in newest}) == ["c008", "c009"] and len(newest) == 3
+    assert len(older) == 8 and description.startswith("newest 20%: 2 of 10 reviewed complaints, from 2024-05-09")
+    _, newest, description = split_newest(examples, RetrainConfig(newest_days=3))
+    assert sorted({e.complaint_id for e in newest}) == ["c007", "c008", "c009"]
+    assert description.startswith("last 3 days")
+
+
+def test_recency_weights_halve_every_half_life():
+    from training.reviews import recency_weights
+
+    examples = [example(0, days=0), example(1, days=30), example(2, days=60)]
+    assert recency_weights(examples, RetrainConfig(feedback_weight=2, half_life_days=30)) == pytest.approx([0.5, 1, 2])
+    assert recency_weights(examples, RetrainConfig(feedback_weight=3, half_life_days=0)) == [3, 3, 3]
+
+
+def test_a_base_label_expected_often_but_absent_recently_is_retired():
+    from collections import Counter
+
+    from training.reviews import retired_labels
+
+    base = {"topic": Counter({"Sampah": 50, "Covid": 40, "Langka": 10})}
+    recent = [example(n, label="Sampah", days=100 + n) for n in range(30)]
+    old = [example(100 + n, label="Covid", days=n) for n in range(5)]  # outside the 90-day window
+    retired, lines = retired_labels(recent + old, base, RetrainConfig(retire_min_expected=10, retire_window_days=90))
+    assert retired == {"topic": {"Covid"}}  # expected 12 in the window; "Langka" only 3
+    assert lines == ["retired topic label 'Covid': 40 base rows predict 12.0 among the 30 reviewed complaints of "
+                     "the last 90 days; none occurred"]
+    assert retired_labels(recent, base, RetrainConfig(retire_min_expected=0)) == ({}, [])
