@@ -2,7 +2,8 @@
 
 A word n-gram's contribution to a class is its TF-IDF value times the class weight; the
 strongest positive contributions are the cues. Character n-grams are left out: they do not read
-as words to a desk officer.
+as words to a desk officer. Cue words are taken from the masked original, so an explanation
+quotes "[nik]" or "[telepon]", never the number itself.
 """
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ import re
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-_ORIGINAL_WORD = re.compile(r"\w+", re.UNICODE)
+from classifier.pii import PLACEHOLDERS, mask_pii
+
+# A placeholder is one word ("[nik]"), as the normalizer keeps it.
+_ORIGINAL_WORD = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS.values()) + r"|\w+", re.UNICODE)
 
 
 def linear_model(estimator):
@@ -55,8 +59,8 @@ def cue_tokens(estimator, normalized_text: str, label: str, k: int = 5) -> list[
 
 
 def original_words(cues: list[str], original_text: str, normalize) -> list[str]:
-    """Words of ``original_text`` whose normalized form is part of a cue, in cue order."""
-    words = _ORIGINAL_WORD.findall(original_text or "")
+    """Words of ``original_text``, masked, whose normalized form is part of a cue, in cue order."""
+    words = _ORIGINAL_WORD.findall(mask_pii(original_text or ""))
     normalized = [set(normalize(w).split()) for w in words]
     found: list[str] = []
     for cue in cues:

@@ -20,7 +20,7 @@ victim. So a cue here is a phrase read in its context:
 :class:`UrgencyCues` is a scikit-learn transformer holding the lexicon, so a model keeps the
 cues it was trained with. :class:`CueRuleClassifier` applies the tie-breakers to a classifier's
 probabilities (third tie-breaker: no tinggi without a concrete reason). :func:`urgency_reasons`
-returns the cue phrases as written in the original text.
+returns the cue phrases as written in the original text, personal data masked.
 
 Matching costs one split of the text and a set intersection to find the first words of cues;
 a compiled regex then runs only where one of them occurs.
@@ -36,6 +36,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+
+from classifier.pii import mask_pii
 
 TINGGI = "tinggi"
 
@@ -505,11 +507,12 @@ def urgency_reasons(estimator, originals: Sequence[str], normalized: Sequence[st
                     labels: Sequence[str]) -> list[list[str]]:
     """Cue phrases of each original text behind its predicted urgency (empty without a cue finder).
 
-    The phrases are read from the original text, so they are the reporter's own words; a text
+    The phrases are read from the original text, so they are the reporter's own words, masked
+    first: reasons are returned and stored, a phone or NIK next to a cue must not be. A text
     whose normalized form holds no cue (most complaints) is not read a second time.
     """
     finder = find_cue_finder(estimator)
     if finder is None:
         return [[] for _ in originals]
-    return [finder.reasons(original or "", label) if finder._matches(norm) else []
+    return [finder.reasons(mask_pii(original or ""), label) if finder._matches(norm) else []
             for original, norm, label in zip(originals, normalized, labels)]

@@ -2,12 +2,14 @@
 
 Optional fields of the classifier's results (``level``, ``action``, ``explanation``,
 ``unresolved``) are read with getattr and a default, so a model or library without them still
-answers.
+answers. Explanations and urgency reasons quote the complaint: they are masked here once more,
+the last step before they are returned or stored, whatever the classifier did.
 """
 from __future__ import annotations
 
 from typing import Any, Sequence
 
+from classifier.pii import mask_pii
 from classifier.predict import COMPLAINT_FIELDS, ComplaintClassifier, ComplaintPrediction, TaskPrediction
 from serving.schemas import (AgencyResult, ClassifyResponse, ComplaintIn, LabelScore, SentimentResult, TaskResult,
                              UrgencyResult)
@@ -31,7 +33,7 @@ def _task(prediction: TaskPrediction | None, schema: type[TaskResult], explain: 
         level=getattr(prediction, "level", None) or None,
         action=getattr(prediction, "action", None) or None,
         top=[LabelScore(label=s.label, confidence=s.confidence) for s in prediction.top[:TOP_K]],
-        explanation=[str(cue) for cue in explanation] if explanation is not None else None,
+        explanation=[mask_pii(str(cue)) for cue in explanation] if explanation is not None else None,
         **extra,
     )
 
@@ -45,7 +47,7 @@ def complaint_response(prediction: ComplaintPrediction, prediction_id: str, mode
         agency=_task(prediction.agency, AgencyResult, explain,
                      unresolved=bool(getattr(prediction.agency, "unresolved", False))),
         urgency=_task(prediction.urgency, UrgencyResult, explain,
-                      reasons=[str(r) for r in getattr(prediction, "urgency_reasons", [])]),
+                      reasons=[mask_pii(str(r)) for r in getattr(prediction, "urgency_reasons", [])]),
         needs_review=bool(prediction.needs_review),
     )
 

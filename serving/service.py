@@ -7,15 +7,15 @@ from typing import Sequence
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from classifier.pii import mask_pii
+from classifier.pii import mask_nested, mask_pii
 from serving.db.models import FORM_FIELDS, Prediction, utcnow
 from serving.holder import LoadedModel
 from serving.mapping import complaint_response, predict_complaints, sentiment_result
 from serving.metrics import Metrics
 from serving.schemas import ClassifyResponse, ComplaintIn, SentimentResult
 
-# Left out of the stored outputs: the id and version have their own columns, and explanations
-# quote words of the original, unmasked text.
+# Left out of the stored outputs: the id and version have their own columns, and explanations are
+# for the caller only. What is stored is masked once more (mask_nested): reasons quote the text.
 _NOT_STORED = {"prediction_id": True, "model_version": True,
                **{task: {"explanation"} for task in ("topic", "agency", "urgency")}}
 
@@ -29,7 +29,7 @@ def classify(loaded: LoadedModel, complaints: Sequence[ComplaintIn], explain: bo
     # Text and form fields are stored masked: a reviewed complaint becomes a training example (`aduan retrain`).
     session.execute(insert(Prediction), [
         {"id": r.prediction_id, "created_at": now, "model_version": version, "text": mask_pii(c.text),
-         "outputs": r.model_dump(mode="json", exclude=_NOT_STORED), "needs_review": r.needs_review,
+         "outputs": mask_nested(r.model_dump(mode="json", exclude=_NOT_STORED)), "needs_review": r.needs_review,
          "api_key_id": api_key_id,
          **{f: mask_pii(getattr(c, f)) if getattr(c, f) else None for f in FORM_FIELDS}}
         for c, r in zip(complaints, responses)
