@@ -1,7 +1,7 @@
 """Personal-data masking on strings written for these tests."""
 import pytest
 
-from classifier.pii import mask_pii
+from classifier.pii import mask_nested, mask_pii
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -55,3 +55,11 @@ def test_announced_names_are_replaced(text, expected):
 ])
 def test_words_after_a_name_cue_that_are_not_names_stay(text):
     assert mask_pii(text) == text
+
+
+def test_mask_nested_masks_every_string_and_keeps_keys_and_numbers():
+    outputs = {"urgency": {"label": "tinggi", "confidence": 0.9, "reasons": ["takut 0812-3456-7890 roboh"]},
+               "topic": None, "0812-3456-7890": ("NIK 3578012345670001",)}
+    assert mask_nested(outputs) == {
+        "urgency": {"label": "tinggi", "confidence": 0.9, "reasons": ["takut [telepon] roboh"]},
+        "topic": None, "0812-3456-7890": ["NIK [nik]"]}
