@@ -144,6 +144,7 @@ class LanguageIdentifier(BaseEstimator):
                 if n >= MIN_CORPUS_COUNT and len(w) >= MIN_LEXICON_WORD and not seen_in_id[w]
                 and w not in indonesian and all(3 * r[w] <= n for r in rivals))
         self.corpus_evidence_ = learned
+        self.__dict__.pop("_owner_map", None)
         return self
 
     def predict(self, texts: Iterable[str]) -> list[str]:
@@ -180,9 +181,21 @@ class LanguageIdentifier(BaseEstimator):
         label = MIXED_PREFIX + "+".join(languages) if len(languages) > 1 else main
         return LanguageResult(label, languages, {**{k: round(v, 2) for k, v in evidence.items()}, "id": markers})
 
-    def _owners(self, word: str) -> list[str]:
-        lexicon, learned = self.lexicon_, getattr(self, "corpus_evidence_", {})
-        return [lang for lang in LANGUAGES if word in lexicon.evidence(lang) or word in learned.get(lang, ())]
+    def _owners(self, word: str) -> tuple[str, ...]:
+        """The languages ``word`` is evidence of (lexicon and learned words), from a map built once."""
+        owner_map = self.__dict__.get("_owner_map")
+        if owner_map is None:
+            lexicon, learned = self.lexicon_, getattr(self, "corpus_evidence_", {})
+            words = {w for lang in LANGUAGES for w in (*lexicon.evidence(lang), *learned.get(lang, ()))}
+            owner_map = self._owner_map = {
+                w: tuple(lang for lang in LANGUAGES if w in lexicon.evidence(lang) or w in learned.get(lang, ()))
+                for w in words}
+        return owner_map.get(word, ())
+
+    def __getstate__(self):  # the owner map is rebuilt on first use
+        state = super().__getstate__()
+        state.pop("_owner_map", None)
+        return state
 
     def _word_evidence(self, words: Sequence[str]) -> dict[str, float]:
         """Language → its words in the text, a word of k languages counting 1/k for each."""
