@@ -30,6 +30,9 @@ class TextConfig:
     squeeze_repeats: bool = True  # bangeeet → banget
     split_glued: bool = True  # 2hari → 2 hari, anak2 → anak anak
     normalize_slang: bool = True  # lexicons + canonical overrides (gak → tidak)
+    # Javanese, Madurese, Sundanese and English words → Indonesian, by the language of the text
+    # (classifier/language.py); runs before normalize_slang
+    normalize_regional: bool = False
     stem: bool = False  # Sastrawi stemming; slow, off by default
     remove_stopwords: bool = False  # never drops negators or intensifiers
 
@@ -91,13 +94,16 @@ class TextNormalizer(BaseEstimator, TransformerMixin):
         Steps to run.
     slang : mapping informal → formal, e.g. from ``lexicons.load_slang_lexicon``.
     stopwords : words dropped when ``config.remove_stopwords`` is on.
+    language : a fitted ``classifier.language.LanguageIdentifier``: tells each text's language,
+        and its lexicon translates regional words when ``config.normalize_regional`` is on.
     """
 
     def __init__(self, config: TextConfig | None = None, slang: Mapping[str, str] | None = None,
-                 stopwords: frozenset[str] | None = None):
+                 stopwords: frozenset[str] | None = None, language=None):
         self.config = config
         self.slang = slang
         self.stopwords = stopwords
+        self.language = language
 
     def fit(self, X=None, y=None):
         return self
@@ -115,6 +121,9 @@ class TextNormalizer(BaseEstimator, TransformerMixin):
             text = unicodedata.normalize("NFKC", text)
         if cfg.mask_pii:
             text = mask_pii(text)  # before lowercasing: plates are recognized by their capitals too
+        # The language is read before lowercasing: capitalised words (names) are no evidence.
+        regional = (self.language.identify(text).languages
+                    if cfg.normalize_regional and getattr(self, "language", None) is not None else ())
         if cfg.lowercase:
             text = text.lower()
         if cfg.emoji_to_text and not ascii_only:
@@ -125,6 +134,8 @@ class TextNormalizer(BaseEstimator, TransformerMixin):
         tokens = _TOKEN.findall(text)
         if cfg.squeeze_repeats and _REPEATS.search(text):
             tokens = [self._squeeze(t) if _REPEATS.search(t) else t for t in tokens]
+        if regional and regional != ("id",):
+            tokens = self.language.lexicon_.translate(tokens, [lang for lang in regional if lang != "id"])
         if cfg.normalize_slang and self.slang:
             tokens = [w for t in tokens for w in self.slang.get(t, t).split()]
         if cfg.remove_stopwords and self.stopwords:

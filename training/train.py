@@ -17,6 +17,7 @@ import pandas as pd
 import sklearn
 from sklearn.model_selection import train_test_split
 
+from classifier.language import load_language_identifier
 from classifier.lexicons import load_slang_lexicon, load_stopwords
 from classifier.compact import compact_for_prediction
 from classifier.gazetteer import Gazetteer
@@ -349,7 +350,8 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
     """
     started = time.perf_counter()
     np.random.seed(config.seed)
-    normalizer = TextNormalizer(config.text, slang=load_slang_lexicon(data_dir), stopwords=load_stopwords(data_dir))
+    normalizer = TextNormalizer(config.text, slang=load_slang_lexicon(data_dir), stopwords=load_stopwords(data_dir),
+                                language=load_language_identifier(data_dir))
     cache: dict[str, str] = {}
 
     def normalize(texts: list[str]) -> list[str]:
