@@ -16,6 +16,7 @@ from serving.api.access import AccessMiddleware
 from serving.api.body_limits import BodyLimitMiddleware
 from serving.api.errors import GuardMiddleware, install_handlers
 from serving.api.routes import complaints, feedback, health, ikm, models, review_queue, sentiment
+from serving.api.routes.common import GUARD_ERRORS
 from serving.core.config import Settings
 from serving.db.migrate import upgrade
 from serving.db.session import make_engine, make_session_factory
@@ -115,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AccessMiddleware, api=app, sessions=sessions, metrics_scope=settings.metrics_scope)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses={} if router is health.router else GUARD_ERRORS)
     return app
 
 

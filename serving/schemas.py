@@ -2,10 +2,10 @@
 are enforced by validation (422 naming the field) and published in the OpenAPI schema."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from classifier.predict import MAX_TEXT_CHARS
 
@@ -16,6 +16,8 @@ MAX_LABEL_CHARS = 200
 MAX_NOTE_CHARS = 2000
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
+# Stored times are UTC; SQLite gives them back without an offset, which RFC 3339 date-time requires.
+UtcDatetime = Annotated[datetime, AfterValidator(lambda d: d if d.tzinfo else d.replace(tzinfo=timezone.utc))]
 Location = Annotated[str, StringConstraints(max_length=MAX_LOCATION_CHARS)]
 
 
@@ -146,12 +148,12 @@ class FeedbackResponse(BaseModel):
     predicted_value: str | None
     correct_value: str = Field(description="As stored: the served model's spelling of the label")
     new_label: bool
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class ReviewQueueItem(BaseModel):
     prediction_id: str
-    created_at: datetime
+    created_at: UtcDatetime
     text: str = Field(description="The stored complaint, personal data masked")
     topic: str | None
     agency: str | None

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -24,14 +26,18 @@ def aduan(*args: str, env: dict) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def server(tmp_path, models_dir):
-    """start(workers) → (base URL, key with desk and admin scopes); every server is stopped afterwards."""
+    """start(workers) → (base URL, key with desk and admin scopes); every server is stopped afterwards.
+    The server has the env of the fixture (``server.env``), so CLI commands act on its database and models."""
     env = {**os.environ, "ADUAN_DATABASE_URL": f"sqlite:///{tmp_path / 'server.db'}",
            "ADUAN_MODELS_DIR": str(models_dir), "ADUAN_MODEL_SYNC_SECONDS": "0.5"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     env.pop("ADUAN_MODEL_PATH", None)
     processes = []
 
-    def start(workers: int = 1) -> tuple[str, str]:
+    def start(workers: int = 1, own_models: bool = False) -> tuple[str, str]:
+        """``own_models``: serve a copy of the models dir, for tests that promote (registry.json)."""
+        if own_models:
+            env["ADUAN_MODELS_DIR"] = str(shutil.copytree(models_dir, tmp_path / "models"))
         created = aduan("keys", "create", "--scope", "desk", "--scope", "admin", env=env)
         assert created.returncode == 0, created.stderr
         key = created.stdout.strip()
@@ -53,6 +59,7 @@ def server(tmp_path, models_dir):
             time.sleep(0.3)
         pytest.fail(f"server not ready after {STARTUP_SECONDS} s")
 
+    start.env = env
     yield start
     for process in processes:
         process.send_signal(signal.SIGTERM)
@@ -96,3 +103,37 @@ def test_two_workers_follow_a_reload_and_share_metrics(server):
     counted = re.search(r'aduan_http_requests_total\{method="POST",route="/v1/complaints/classify",'
                         r'status="200"\} (\S+)', metrics)
     assert counted and float(counted.group(1)) == sent
+
+
+def workers_seen(base: str, rounds: int = 20) -> dict[int, str]:
+    """pid → model version from /readyz, asked by 8 fresh connections at once (sequential ones all
+    reach the same idle worker), until two workers answered or ``rounds`` rounds were asked."""
+    seen: dict[int, str] = {}
+
+    def ask(_) -> dict:
+        return httpx.get(f"{base}/readyz", timeout=10).json()
+
+    with ThreadPoolExecutor(8) as pool:
+        for _ in range(rounds):
+            seen.update({ready["pid"]: ready["model_version"] for ready in pool.map(ask, range(8))})
+            if len(seen) >= 2:
+                break
+    return seen
+
+
+def test_every_worker_reports_its_model_and_follows_a_promotion(server):
+    base, _ = server(workers=2, own_models=True)
+    before = workers_seen(base)
+    assert len(before) == 2 and set(before.values()) == {"test-2"}, before
+    promoted = aduan("models", "promote", "test-1", env=server.env)
+    assert promoted.returncode == 0, promoted.stderr
+    started, deadline = time.monotonic(), time.monotonic() + 30
+    while time.monotonic() < deadline:
+        seen = workers_seen(base)
+        if set(before) <= set(seen) and set(seen.values()) == {"test-1"}:
+            break
+        time.sleep(0.2)
+    converged = time.monotonic() - started
+    # ADUAN_MODEL_SYNC_SECONDS is 0.5 here: each worker checks the registry twice a second.
+    assert set(seen.values()) == {"test-1"} and set(before) <= set(seen), seen
+    assert converged < 10, f"the workers took {converged:.1f} s to serve the promoted model"

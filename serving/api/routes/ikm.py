@@ -124,6 +124,7 @@ def _sentiment_fn(holder: ModelHolder, wanted: bool):
 @router.post("/v1/ikm/reports", openapi_extra={"requestBody": REQUEST_BODY}, responses={
     200: {"model": IkmReport, "content": {"text/html": {"schema": {"type": "string"}}},
           "description": "The report as JSON, or as HTML with ?format=html"},
+    400: {"model": ErrorBody, "description": "A multipart body that cannot be parsed (the reason is named)"},
     415: {"model": ErrorBody, "description": "Neither JSON nor a multipart upload"},
 })
 async def ikm_report(request: Request, key: ReportingKey, holder: HolderDep, settings: SettingsDep,
