@@ -4,8 +4,9 @@ Real exports are messy and uploads can be hostile, so:
 
 - every limit of ``TableLimits`` is checked before the step it protects: the byte size before
   anything is decoded, the header's width before any data row is read, the row count while
-  streaming, an XLSX's zip directory before it is unpacked and every sheet's XML (streamed, never
-  held) before openpyxl builds a cell;
+  streaming; an XLSX's zip directory before it is unpacked, every sheet's rows and cells (counted as
+  the XML is unpacked) before openpyxl opens it, its declared dimension before the first row, and
+  each row's width as openpyxl streams it;
 - bad bytes are replaced, never fatal (text normalisation repairs mojibake later);
 - a malformed row (more fields than the header, a broken quote, a line that is not JSON) is refused
   with its line number, or skipped and reported with ``on_bad_lines="skip"``; short rows are padded
@@ -25,11 +26,10 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Literal, Mapping, Sequence, get_args
-from xml.etree.ElementTree import ParseError, iterparse
 
 import pandas as pd
 from openpyxl import load_workbook
-from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils import get_column_letter
 
 # Complaints can be long: the csv module's default 128 kB field limit would drop such rows.
 csv.field_size_limit(2**31 - 1)
@@ -290,10 +290,12 @@ def _read_json(text: str, limits: TableLimits, on_bad_lines: str) -> Table:
 
 # ---------------------------------------------------------------- XLSX
 _SHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml")
+_NO_CELLS: list[str] = []
 
 
 def _xlsx_rows(data: bytes, limits: TableLimits) -> Iterator[Record]:
-    """The first sheet's rows as pandas.read_excel reads them, after every check that needs no cell."""
+    """The first sheet's rows as pandas.read_excel reads them. The zip directory and a byte scan of
+    every sheet come first; then the declared dimension; then each row as openpyxl streams it."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError):
@@ -310,13 +312,24 @@ def _xlsx_rows(data: bytes, limits: TableLimits) -> Iterator[Record]:
         raise TableError(f"not a readable XLSX file ({exc.__class__.__name__})") from None
     try:
         sheet = book.worksheets[0]
-        sheet.reset_dimensions()  # the declared dimension may lie; the scan bounded the real one
+        if (sheet.max_column or 0) > limits.max_columns or (sheet.max_row or 0) > limits.max_rows + 1:
+            raise TableTooLarge(f"the sheet declares {sheet.max_row} rows and {sheet.max_column} columns "
+                                f"(dimension {sheet.calculate_dimension()}), more than the limits of "
+                                f"{limits.max_rows} rows and {limits.max_columns} columns")
+        sheet.reset_dimensions()  # a declared dimension may also be too small: read the cells themselves
         rows = []
-        for row in sheet.rows:
+        for number, row in enumerate(sheet.rows, 1):  # missing rows come as empty ones: number is the sheet's
+            if number > limits.max_rows + 1:
+                raise TableTooLarge(f"sheet row {number}: more than {limits.max_rows} rows")
             cells = [_xlsx_text(cell) for cell in row]
             while cells and cells[-1] == "":
                 cells.pop()
-            rows.append(cells)
+            if len(cells) > limits.max_columns:
+                raise TableTooLarge(f"sheet row {number}: a value in column {get_column_letter(len(cells))} "
+                                    f"(column {len(cells)}), more than the limit of {limits.max_columns} columns")
+            rows.append(cells or _NO_CELLS)  # one shared list for the (maybe many) empty rows
+    except TableError:
+        raise
     except Exception as exc:  # as above: a corrupt sheet fails in many ways
         raise TableError(f"not a readable XLSX file ({exc.__class__.__name__})") from None
     finally:
@@ -343,42 +356,37 @@ def _check_zip_directory(archive: zipfile.ZipFile, limits: TableLimits) -> None:
                                 f"the limit of {limits.max_compression_ratio}:1")
 
 
+# The start of a row or cell tag, whatever its namespace prefix; the next byte ends the name.
+_ROW_OR_CELL = re.compile(rb"<(?:[\w.-]+:)?(row|c)[\s/>]")
+_LONGEST_TAG_START = 256
+
+
 def _scan_sheet(stream, limits: TableLimits) -> None:
-    """Stream one sheet's XML, keeping no cell: refuse a value past the column limit, more rows than
-    the limit (plus a header) or a row with more cells than XLSX allows. Every sheet is scanned
-    because openpyxl reads every sheet's extent when it opens a workbook."""
-    rows = cells = column = 0
-    sheet_data = row = None
-    try:
-        for event, element in iterparse(stream, events=("start", "end")):
-            tag = element.tag.rpartition("}")[2]
-            if event == "start":
-                if tag == "sheetData":
-                    sheet_data = element
-                elif tag == "row":
-                    rows += 1
-                    if rows > limits.max_rows + 1:
-                        raise TableTooLarge(f"more than {limits.max_rows} rows")
-                    row, cells, column = element, 0, 0
-                elif tag == "c":
-                    cells += 1
-                    if cells > XLSX_MAX_CELLS_PER_ROW:
-                        raise TableError(f"not a readable XLSX file (a row of more than {XLSX_MAX_CELLS_PER_ROW} "
-                                         "cells)")
-            elif tag == "c":
-                reference = element.get("r")
-                column = column_index_from_string(reference.rstrip("0123456789")) if reference else column + 1
-                if len(element) and column > limits.max_columns:
-                    raise TableTooLarge(f"a value in column {get_column_letter(column)} (column {column}), more "
-                                        f"than the limit of {limits.max_columns} columns")
-                if row is not None:
-                    row.clear()
-            elif tag == "row" and sheet_data is not None:
-                sheet_data.clear()
-    except TableError:
-        raise
-    except (ParseError, ValueError) as exc:  # malformed XML or cell reference
-        raise TableError(f"not a readable XLSX file ({exc.__class__.__name__})") from None
+    """Count rows and cells per row in one sheet's XML as it is unpacked, keeping nothing: openpyxl
+    holds a whole row (and, for a sheet without a dimension, a husk of every row) in memory, so more
+    rows than the limit or more cells in a row than XLSX allows are refused before it opens the file.
+    Tag-like text inside CDATA or comments can only raise the counts, never hide a row."""
+    rows = cells = 0
+    tail = b""
+    while True:
+        chunk = stream.read(MiB)
+        data = tail + chunk
+        # A tag start cut by the chunk's end waits for the next chunk.
+        cut = data.rfind(b"<", max(len(data) - _LONGEST_TAG_START, 0)) if chunk else -1
+        cut = len(data) if cut < 0 else cut
+        for match in _ROW_OR_CELL.finditer(data, 0, cut):
+            if match.group(1) == b"c":
+                cells += 1
+                if cells > XLSX_MAX_CELLS_PER_ROW:
+                    raise TableError(f"not a readable XLSX file (a row of more than {XLSX_MAX_CELLS_PER_ROW} cells)")
+            else:
+                rows += 1
+                cells = 0
+                if rows > limits.max_rows + 1:
+                    raise TableTooLarge(f"more than {limits.max_rows} rows")
+        if not chunk:
+            return
+        tail = data[cut:]
 
 
 def _xlsx_text(cell) -> str:

@@ -31,17 +31,17 @@ def rewrite_parts(data: bytes, change: Callable[[str, bytes], bytes]) -> bytes:
     return out.getvalue()
 
 
-def far_cell_xlsx(declared_dimension: str | None = None) -> bytes:
-    """A few-KB workbook with one cell at XFD1048576; openpyxl declares the dimension A1:XFD1048576,
+def far_cell_xlsx(cell: str = "XFD1048576", declared_dimension: str | None = None) -> bytes:
+    """A few-KB workbook with one value at ``cell``; openpyxl declares the true dimension,
     ``declared_dimension`` replaces it with a lie (e.g. "A1")."""
     book = Workbook()
-    book.active["XFD1048576"] = "x"
+    book.active[cell] = "x"
     out = io.BytesIO()
     book.save(out)
     if declared_dimension is None:
         return out.getvalue()
     return rewrite_parts(out.getvalue(), lambda name, content: re.sub(
-        rb'<dimension ref="[^"]*"/>', f'<dimension ref="{declared_dimension}"/>'.encode(), content)
+        rb'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{declared_dimension}"/>'.encode(), content)
         if name == SHEET else content)
 
 

@@ -152,11 +152,15 @@ def test_a_file_on_disk_is_refused_by_its_size(tmp_path):
         read_table(path, limits=TableLimits(max_bytes=100))
 
 
-@pytest.mark.parametrize("declared", [None, "A1"])
-def test_a_far_xlsx_cell_is_refused_whatever_the_declared_dimension(declared):
-    data = far_cell_xlsx(declared)
+@pytest.mark.parametrize("cell, declared, message", [
+    ("XFD1048576", None, r"the sheet declares 1048576 rows and 16384 columns \(dimension XFD1048576:XFD1048576\)"),
+    ("XFD1048576", "A1", "sheet row 1000002: more than 1000000 rows"),  # a lie: the rows themselves are counted
+    ("XFD2", "A1", r"sheet row 2: a value in column XFD \(column 16384\), more than the limit of 200 columns"),
+])
+def test_a_far_xlsx_cell_is_refused_whatever_the_declared_dimension(cell, declared, message):
+    data = far_cell_xlsx(cell, declared)
     assert len(data) < 10_000
-    with pytest.raises(TableTooLarge, match=r"column XFD \(column 16384\), more than the limit of 200 columns"):
+    with pytest.raises(TableTooLarge, match=message):
         read_table_bytes(data, ".xlsx")
 
 

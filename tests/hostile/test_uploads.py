@@ -89,8 +89,11 @@ def upload(client, key, name: str, data: bytes, **fields):
 
 # ---------------------------------------------------------------- API: limits before parsing
 @pytest.mark.parametrize("name, build, words", [
-    ("far.xlsx", far_cell_xlsx, "column XFD (column 16384), more than the limit of 200 columns"),
-    ("far-lying-dimension.xlsx", lambda: far_cell_xlsx("A1"), "column XFD (column 16384)"),
+    ("far.xlsx", far_cell_xlsx, "the sheet declares 1048576 rows and 16384 columns"),
+    ("far-lying-dimension.xlsx", lambda: far_cell_xlsx(declared_dimension="A1"),
+     "sheet row 100002: more than 100000 rows"),
+    ("wide-lying-dimension.xlsx", lambda: far_cell_xlsx("XFD2", declared_dimension="A1"),
+     "sheet row 2: a value in column XFD (column 16384), more than the limit of 200 columns"),
     ("bomb.xlsx", lambda: zip_bomb_xlsx(256, level=6), "XLSX unpacks to"),
     ("wide.csv", lambda: wide_csv(200_000), "200000 columns, more than the limit of 200"),
 ])
