@@ -217,10 +217,11 @@ def cmd_models(args: argparse.Namespace) -> int:
     registry = ModelRegistry(models_dir())
     if args.action == "promote":
         registry.promote(args.version, args.reason)
-        print(f"{args.version} is production; a running API serves it after POST /v1/models/reload")
+        print(f"{args.version} is production; every worker of a running API serves it within "
+              "ADUAN_MODEL_SYNC_SECONDS (5 s)")
     elif args.action == "rollback":
-        print(f"rolled back: {registry.rollback()} is production; a running API serves it after "
-              "POST /v1/models/reload")
+        print(f"rolled back: {registry.rollback()} is production; every worker of a running API serves it "
+              "within ADUAN_MODEL_SYNC_SECONDS (5 s)")
     elif args.action == "show":
         show_model(registry, args.version)
     else:
@@ -272,7 +273,7 @@ def cmd_retrain(args: argparse.Namespace) -> int:
                      log=lambda m: print(m, file=sys.stderr))
     print(result.report())
     if result.decision.promote:
-        print("A running API serves it after POST /v1/models/reload.")
+        print("Every worker of a running API serves it within ADUAN_MODEL_SYNC_SECONDS (5 s).")
     return 0
 
 
