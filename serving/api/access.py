@@ -82,8 +82,7 @@ class AccessMiddleware:
         """(whether a key is needed, the scope it must have) for this request."""
         if self._operations is None:
             self._operations = operation_scopes(self.api.openapi(), self.metrics_scope)
-        path = scope["path"][len(scope.get("root_path", "")):] if scope["path"].startswith(
-            scope.get("root_path", "")) else scope["path"]
+        path = scope["path"].removeprefix(scope.get("root_path", ""))  # the schema's paths exclude a root path
         method = "GET" if scope["method"] == "HEAD" else scope["method"]
         protected = path.startswith(PROTECTED_PREFIX)
         for pattern, operation_method, required in self._operations:

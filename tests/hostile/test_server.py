@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from serving.core.config import Settings
-from serving.keys import create_key
+from serving.keys import SCOPES, create_key
 from serving.main import create_app
 
 LAMP = "lampu jalan di depan rumah mati dan gelap sekali"
@@ -185,6 +185,25 @@ def test_docs_pages_load_every_asset_from_the_server_itself(hostile_server):
             assert assets, f"{page} loads no script"
             for asset in assets:
                 assert asset.startswith("/") and http.get(asset).status_code == 200
+
+
+def test_every_v1_operation_names_one_scope_and_refuses_other_keys_before_parsing(tmp_path):
+    """Routes added later are covered too: the scope comes from the schema every route is in."""
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'api.db'}", models_dir=tmp_path / "none"))
+    with app.state.sessions() as session:
+        keys = {scope: {"X-API-Key": create_key(session, [scope], name=scope).key} for scope in SCOPES}
+    schemes = {f"{scope.capitalize()}Key": scope for scope in SCOPES}
+    with TestClient(app) as client:
+        operations = [(path, method, op) for path, methods in client.get("/openapi.json").json()["paths"].items()
+                      if path.startswith("/v1/") for method, op in methods.items()]
+        assert len(operations) >= 7
+        for path, method, operation in operations:
+            [scope] = [schemes[name] for requirement in operation["security"] for name in requirement]
+            for other in set(SCOPES) - {scope}:  # a body no route could parse: 403 shows it was not parsed
+                answer = client.request(method, path, headers={**keys[other], "Content-Type": "application/json"},
+                                        content=b"\xff{not json")
+                assert answer.status_code == 403, (method, path, other, answer.text)
+            assert client.request(method, path, content=b"\xff{not json").status_code == 401
 
 
 # ---------------------------------------------------------------- staged faults, in-process
