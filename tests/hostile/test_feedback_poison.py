@@ -16,8 +16,6 @@ from serving.core.config import Settings
 from serving.db.models import Feedback, Prediction
 from serving.keys import create_key
 from serving.main import create_app
-from training.config import TrainingConfig
-from training.train import train
 
 FIXTURES = Path(__file__).resolve().parent.parent.parent / "datasets" / "fixtures"
 CONFIG = FIXTURES / "config_small.toml"
