@@ -57,6 +57,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         config = TrainingConfig.from_toml(args.config)
+        config.evaluation.ablation = False  # the ablation table is evaluation, not training: timed apart
         model_dir = train(config, data_dir, Path(args.models_dir or tmp / "models"), log=lambda m: None)
         meta = load_model(model_dir).bundle.metadata
         per_task = ", ".join(f"{name} {t['seconds']} s" for name, t in meta["tasks"].items())

@@ -7,6 +7,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from classifier.address import with_addresses
 from classifier.confidence import ConfidencePolicy
 from classifier.explain import cue_tokens, original_words
 from classifier.model import ModelBundle
@@ -153,7 +154,9 @@ class ComplaintClassifier:
 
     def __init__(self, bundle: ModelBundle, policy: ConfidencePolicy | None = None):
         self.bundle = bundle
-        self.policy = policy or ConfidencePolicy.from_dict(bundle.metadata.get("config", {}).get("confidence"))
+        # The policy `aduan train` measured (precision-based thresholds), else the configured one
+        self.policy = policy or ConfidencePolicy.from_dict(bundle.metadata.get("confidence")
+                                                           or bundle.metadata.get("config", {}).get("confidence"))
         self.routing_table = RoutingTable.from_dict(bundle.metadata.get("routing_table") or {})
 
     @property
@@ -168,8 +171,10 @@ class ComplaintClassifier:
                 explain: bool = False) -> list[ComplaintPrediction]:
         """Predict every field; ``explain`` adds the cue words behind each answer (slower)."""
         items = [Complaint.coerce(c) for c in complaints]
-        texts = self.bundle.normalizer.transform((c.text or "")[:MAX_TEXT_CHARS] for c in items)
+        # Each text carries its reporter's address: models with an address block read it, others ignore it.
+        texts = with_addresses(self.bundle.normalizer.transform((c.text or "")[:MAX_TEXT_CHARS] for c in items), items)
         results = [ComplaintPrediction() for _ in items]
+        routed_by_topic = [self._routed_by_topic(item) for item in items]
         for task in ("topic", "agency", "urgency"):
             estimator = self.bundle.tasks.get(task)
             if estimator is None:
@@ -183,18 +188,22 @@ class ComplaintClassifier:
                 for result, reasons in zip(results, urgency_reasons(estimator, originals, texts,
                                                                     [p.label for p in predictions])):
                     result.urgency_reasons = reasons
-            for result, pred, text, item in zip(results, predictions, texts, items):
+            for result, pred, text, item, by_topic in zip(results, predictions, texts, items, routed_by_topic):
                 pred.level = self.policy.level(pred.confidence)
-                pred.action = self.policy.action(task, pred.confidence)
+                pred.action = self.policy.action(task, pred.confidence, known_topic=by_topic and task == "agency")
                 if explain:
                     pred.explanation = self._explain(estimator, text, pred.label, item.text)
                     if task == "agency" and hasattr(estimator, "route") and self.routing_table.get(item.known_topic):
                         pred.explanation.append(f"known topic: {item.known_topic}")
                 setattr(result, task, pred)
-        for result, text, item in zip(results, texts, items):
+        for result, text, item, by_topic in zip(results, texts, items, routed_by_topic):
             self._apply_routing_table(result, item)
-            result.needs_review = self._needs_review(result, text)
+            result.needs_review = self._needs_review(result, text, by_topic)
         return results
+
+    def _routed_by_topic(self, complaint: Complaint) -> bool:
+        """The agency router weighs in this complaint's known topic (its own thresholds apply)."""
+        return hasattr(self.bundle.tasks.get("agency"), "route") and self.routing_table.get(complaint.known_topic) is not None
 
     def _apply_routing_table(self, result: ComplaintPrediction, complaint: Complaint) -> None:
         """Agency from the topic when there is no agency model, or it is unsure and the topic is sure.
@@ -239,11 +248,15 @@ class ComplaintClassifier:
         texts = self.bundle.normalizer.transform((t or "")[:MAX_TEXT_CHARS] for t in texts)
         return _task_predictions(estimator, texts)
 
-    def _needs_review(self, result: ComplaintPrediction, normalized: str) -> bool:
+    def _needs_review(self, result: ComplaintPrediction, normalized: str, routed_by_topic: bool = False) -> bool:
+        """Too short to judge, a local level without its unit, or a field the desk acts on likely wrong."""
         if len(normalized.split()) < MIN_TOKENS:
             return True
-        fields_ = [p for p in (result.topic, result.agency, result.urgency) if p is not None]
-        return not fields_ or any(p.level == "low" or p.unresolved for p in fields_)
+        fields_ = {name: p for name, p in (("topic", result.topic), ("agency", result.agency),
+                                           ("urgency", result.urgency)) if p is not None}
+        return not fields_ or any(
+            p.unresolved or self.policy.needs_review(name, p.confidence, routed_by_topic and name == "agency")
+            for name, p in fields_.items())
 
 
 def load_model(path: str | Path) -> ComplaintClassifier:

@@ -51,6 +51,23 @@ def weigh_known_topics(proba: np.ndarray, classes, topics: list[str | None],
     return proba
 
 
+def split_by_level(proba: np.ndarray, classes, p_local: np.ndarray) -> np.ndarray:
+    """Level-model probabilities re-shared so that the local levels together get ``p_local`` per row
+    (from the local-or-city model) and the city agencies the rest, each group in its own proportions."""
+    local = np.isin(classes, LOCAL_LEVELS)
+    if not local.any() or local.all():
+        return proba
+    proba = proba.copy()
+    p_local = np.asarray(p_local, dtype=float)
+    for columns, share in ((local, p_local), (~local, 1.0 - p_local)):
+        total = proba[:, columns].sum(axis=1)
+        even = np.full(columns.sum(), 1.0 / columns.sum())
+        inside = np.divide(proba[:, columns], total[:, None], out=np.tile(even, (len(proba), 1)),
+                           where=total[:, None] > 0)
+        proba[:, columns] = inside * share[:, None]
+    return proba
+
+
 @dataclass(frozen=True)
 class RoutedAgency:
     labels: list[str]  # best first; local levels replaced by the resolved unit when one was found
@@ -71,14 +88,22 @@ class AgencyRouter:
     local_weight : factor on the probability of the local levels before choosing. Above 1 sends
         more complaints to kelurahan / kecamatan (more local units found, fewer city-agency hits);
         report.md shows the trade-off per weight.
+    local_model : optional fitted binary estimator over the same inputs whose classes are False / True
+        ("goes to a local unit"); its calibrated P(local) replaces the level model's share of the local
+        levels (:func:`split_by_level`). When it is unsure, the best answer's confidence is low, and
+        the confidence policy sends the complaint to review instead of guessing.
     """
 
     def __init__(self, level_model, gazetteer: Gazetteer, unit_labels: dict[tuple[str, str], str],
-                 local_weight: float = 1.0):
+                 local_weight: float = 1.0, local_model=None):
         self.level_model = level_model
         self.gazetteer = gazetteer
         self.unit_labels = unit_labels
         self.local_weight = local_weight
+        self.local_model = local_model
+
+    def __setstate__(self, state):  # models pickled before local_model existed
+        self.__dict__.update({"local_model": None, **state})
 
     @classmethod
     def unit_labels_from(cls, labels: Iterable[str]) -> dict[tuple[str, str], str]:
@@ -113,6 +138,9 @@ class AgencyRouter:
         """
         proba = self.level_model.predict_proba(normalized)
         classes = np.asarray(self.level_model.classes_)
+        if self.local_model is not None:
+            local_column = list(self.local_model.classes_).index(True)
+            proba = split_by_level(proba, classes, self.local_model.predict_proba(normalized)[:, local_column])
         if self.local_weight != 1.0:
             proba = proba * np.where(np.isin(classes, LOCAL_LEVELS), self.local_weight, 1.0)
             proba /= proba.sum(axis=1, keepdims=True)

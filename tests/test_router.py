@@ -1,4 +1,5 @@
 """Gazetteer and two-stage agency routing, on location strings written for these tests."""
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -6,7 +7,7 @@ import pytest
 
 from classifier.gazetteer import Gazetteer, compact
 from classifier.predict import Complaint
-from classifier.router import AgencyRouter, agency_level
+from classifier.router import AgencyRouter, agency_level, split_by_level
 from classifier.routing_table import Route, RoutingTable
 
 FIXTURES = Path(__file__).resolve().parent.parent / "datasets" / "fixtures"
@@ -119,3 +120,41 @@ def test_unit_spelled_differently_in_labels_and_lookups_gets_the_label(gazetteer
                                                  Complaint("jalan rusak", kelurahan="Kedurus")])
     assert found.labels[0] == "Kelurahan Airlanga"
     assert unrelated.labels[0] == "Kelurahan Kedurus"
+
+
+class FixedLocal:
+    """A stand-in local-or-city model: the same P(local) for every complaint."""
+
+    classes_ = np.array([False, True])
+
+    def __init__(self, p_local):
+        self.p_local = p_local
+
+    def predict_proba(self, texts):
+        return np.tile([1 - self.p_local, self.p_local], (len(texts), 1))
+
+
+def test_split_by_level_gives_the_local_levels_the_local_models_share():
+    proba = np.array([[0.5, 0.1, 0.4], [0.9, 0.05, 0.05]])
+    shared = split_by_level(proba, FixedLevels.classes_, np.array([0.8, 0.1]))
+    assert shared.sum(axis=1) == pytest.approx([1.0, 1.0])
+    # local levels keep their own proportions (0.1 : 0.4) inside P(local) = 0.8
+    assert shared[0] == pytest.approx([0.2, 0.16, 0.64])
+    assert shared[1] == pytest.approx([0.9, 0.05, 0.05])
+
+
+def test_local_model_decides_local_or_city(gazetteer):
+    complaint = Complaint("jalan rusak", kelurahan="Ujung")
+    levels = FixedLevels([0.5, 0.1, 0.4])
+    assert AgencyRouter(levels, gazetteer, {}).route(["x"], [complaint])[0].labels[0] == "Dinas Sosial"
+    [local] = AgencyRouter(levels, gazetteer, {}, local_model=FixedLocal(0.8)).route(["x"], [complaint])
+    assert local.labels[0] == "Kelurahan Ujung" and local.confidences[0] == pytest.approx(0.64)
+    # unsure between local and city: the best answer's confidence is low, so the policy asks for review
+    [unsure] = AgencyRouter(levels, gazetteer, {}, local_model=FixedLocal(0.5)).route(["x"], [complaint])
+    assert unsure.confidences[0] == pytest.approx(0.5)
+
+
+def test_a_router_pickled_before_the_local_model_loads_without_one(gazetteer):
+    router = AgencyRouter(FixedLevels([0.2, 0.1, 0.7]), gazetteer, {})
+    del router.__dict__["local_model"]
+    assert pickle.loads(pickle.dumps(router)).local_model is None

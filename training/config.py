@@ -102,6 +102,9 @@ class FeatureConfig:
     urgency_cues: bool = False  # add the guideline's urgency cues (classifier/urgency.py) as features
     # sentiment: mark up to this many words after a negator ("tidak bagus" → "tidak NEG_bagus"); 0: off
     negation_scope: int = 0
+    # the reporter's address words (alamat, kelurahan, kecamatan) as a TF-IDF block of their own
+    # (classifier/address.py); needs sources with those columns
+    address_block: bool = False
 
     def __post_init__(self):
         self.word_ngrams = tuple(self.word_ngrams)
@@ -128,6 +131,9 @@ class RouterConfig:
     kecamatan_table: str = "complaints/surabaya/lookups/mediacenter_kecamatan.csv"
     # Factor on the local levels' probability: > 1 finds more local units, < 1 more city agencies.
     local_weight: float = 1.0
+    # Decide "local unit or city agency?" with a calibrated model of its own (same features as the
+    # level model), instead of the level model's share of the local levels (classifier/router.py).
+    local_model: bool = False
 
     def __post_init__(self):
         if self.local_weight <= 0:
@@ -169,7 +175,7 @@ class ModelConfig:
     kind: str = "linear_svc"
     C: float = 0.5
     class_weight: str | None = "balanced"
-    calibration: str = "sigmoid"  # sigmoid | isotonic
+    calibration: str = "sigmoid"  # sigmoid | isotonic | none (softmax of the SVM's scores: not calibrated)
     calibration_folds: int = 3
     cue_rules: bool = False  # linear kinds: apply the urgency guideline's tie-breakers (classifier/urgency.py)
     path: str | None = None  # checkpoint directory (config.json, weights, tokenizer), relative to the working dir
@@ -197,8 +203,8 @@ class ModelConfig:
             raise ValueError(f"device: expected one of {DEVICES}, got {self.device!r}")
         if self.C <= 0:
             raise ValueError(f"C: expected > 0, got {self.C}")
-        if self.calibration not in ("sigmoid", "isotonic"):
-            raise ValueError(f"calibration: expected sigmoid or isotonic, got {self.calibration!r}")
+        if self.calibration not in ("sigmoid", "isotonic", "none"):
+            raise ValueError(f"calibration: expected sigmoid, isotonic or none, got {self.calibration!r}")
         if self.calibration_folds < 2:
             raise ValueError(f"calibration_folds: expected >= 2, got {self.calibration_folds}")
 
@@ -344,6 +350,45 @@ class RetrainConfig:
             raise ValueError(f"newest_metric: expected one of {NEWEST_METRICS}, got {self.newest_metric!r}")
 
 
+ABLATION_SPLITS = ("inner", "reported")
+
+
+@dataclass
+class EvaluationConfig:
+    """What every `aduan train` report shows besides the configured model's held-out figures.
+
+    Choices (a pipeline step, C, a threshold) are made on an **inner** split of the training side
+    (its latest ``inner_fraction`` by date, else a stratified part): the reported split is scored once.
+    ``reference``: the plain reference (word TF-IDF + LinearSVC on lower-cased raw text, flat labels)
+    on the same rows. ``ablation``: each pipeline step switched (off, or on when it is off) one at a
+    time, scored on ``ablation_splits``. ``unseen``: the figures again without the validation complaints
+    whose lower-cased text also occurs on the training side. ``optimistic``: task → why its figures
+    flatter it (e.g. hand-written rules written while reading the same labeled data): the report and
+    model.json say so next to every figure of that task.
+    """
+
+    reference: bool = True
+    ablation: bool = False  # on in configs/default.toml; off by default so small test configs stay fast
+    ablation_splits: list[str] = field(default_factory=lambda: list(ABLATION_SPLITS))
+    inner_fraction: float = 0.25  # of the training side: 0.25 of 80 % = train on 60 %, choose on the next 20 %
+    unseen: bool = True
+    optimistic: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.ablation_splits = list(self.ablation_splits)
+        unknown = sorted(set(self.ablation_splits) - set(ABLATION_SPLITS))
+        if unknown:
+            raise ValueError(f"ablation_splits: unknown split(s) {unknown}; known: {list(ABLATION_SPLITS)}")
+        if not 0.0 < self.inner_fraction < 0.9:
+            raise ValueError(f"inner_fraction: expected a number in (0, 0.9), got {self.inner_fraction}")
+        unknown = sorted(set(self.optimistic) - set(TASK_NAMES))
+        if unknown:
+            raise ValueError(f"optimistic: unknown task(s) {unknown}; known: {list(TASK_NAMES)}")
+        for task, why in self.optimistic.items():
+            if not isinstance(why, str) or not why.strip():
+                raise ValueError(f"optimistic.{task}: expected the reason as text, got {why!r}")
+
+
 @dataclass
 class TrainingConfig:
     """A whole training run: seed, output, text pipeline and the tasks to train."""
@@ -358,6 +403,7 @@ class TrainingConfig:
     routing_table: RoutingTableConfig | None = None
     promotion: PromotionConfig = field(default_factory=PromotionConfig)  # `aduan retrain`
     retrain: RetrainConfig = field(default_factory=RetrainConfig)  # `aduan retrain`: reviewed complaints
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)  # reference, ablation, inner split
 
     def __post_init__(self):
         if not self.tasks:
@@ -385,6 +431,7 @@ class TrainingConfig:
             raise ConfigError(str(exc)) from None
         data["promotion"] = _build(PromotionConfig, data.get("promotion"), "promotion")
         data["retrain"] = _build(RetrainConfig, data.get("retrain"), "retrain")
+        data["evaluation"] = _build(EvaluationConfig, data.get("evaluation"), "evaluation")
         return _build(cls, data, "config")
 
     @classmethod

@@ -60,11 +60,12 @@ def coverage_table(y_true: list[str], proba: np.ndarray, classes: list[str],
 
 def markdown_report(task: str, metrics: dict, y_true: list[str], proba: np.ndarray, classes: list[str],
                     data_summary: str, top_confusions: int = 15,
-                    thresholds: Mapping[str, float] | None = None) -> str:
+                    thresholds: Mapping[str, float] | None = None, note: str = "") -> str:
+    """The task's section of report.md; ``note`` (e.g. why its figures are optimistic) follows the data line."""
     y_pred = [classes[i] for i in threshold_decisions(proba, classes, thresholds)]
     labels = sorted(set(y_true) | set(y_pred))
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
-    lines = [f"## {task}", "", f"Data: {data_summary}", "",
+    lines = [f"## {task}", "", f"Data: {data_summary}", "", *([note, ""] if note else []),
              f"Held-out ({metrics['split']}, {metrics['n_valid']} complaints): "
              f"accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}, "
              f"top-3 accuracy {metrics['top3_accuracy']:.3f}; on the {metrics['n_frequent_labels']} labels with "

@@ -8,7 +8,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from classifier.address import AddressBlock
 from classifier.sentiment_features import NegationScope
+from classifier.softmax_linear import SoftmaxLinearSVC
 from classifier.urgency import CueRuleClassifier, UrgencyCues
 from training.config import FeatureConfig, ModelConfig
 
@@ -27,12 +29,16 @@ def build_features(cfg: FeatureConfig) -> FeatureUnion:
                                               sublinear_tf=cfg.sublinear_tf, dtype=np.float32)))
     if cfg.urgency_cues:
         parts.append(("urgency_cues", UrgencyCues()))
+    if cfg.address_block:
+        parts.append(("address", AddressBlock(min_df=cfg.min_df, sublinear_tf=cfg.sublinear_tf)))
     return FeatureUnion(parts)
 
 
 def build_classifier(cfg: ModelConfig, seed: int):
     if cfg.kind == "logreg":
         return LogisticRegression(C=cfg.C, class_weight=cfg.class_weight, max_iter=2000, random_state=seed)
+    if cfg.calibration == "none":
+        return SoftmaxLinearSVC(C=cfg.C, class_weight=cfg.class_weight, random_state=seed)
     svc = LinearSVC(C=cfg.C, class_weight=cfg.class_weight, random_state=seed)
     return CalibratedClassifierCV(svc, method=cfg.calibration, cv=cfg.calibration_folds, ensemble=False)
 
