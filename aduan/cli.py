@@ -138,7 +138,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- sentiment
-SENTIMENT_COLUMNS = ["sentiment", "sentiment_confidence"]
+SENTIMENT_COLUMNS = ["sentiment", "sentiment_confidence", "language"]
 
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
@@ -160,6 +160,7 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     rows = pd.DataFrame("", index=frame.index, columns=SENTIMENT_COLUMNS, dtype=object)
     rows.loc[~empty, "sentiment"] = [p.label for p in predictions]
     rows.loc[~empty, "sentiment_confidence"] = [round(p.confidence, 4) for p in predictions]
+    rows.loc[~empty, "language"] = [p.language for p in predictions]
     write_with_predictions(frame, rows, args.output)
     return 0
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from classifier.address import with_addresses
 from classifier.confidence import ConfidencePolicy
 from classifier.explain import cue_tokens, original_words
+from classifier.language import LanguageIdentifier
 from classifier.model import ModelBundle
 from classifier.router import LOCAL_LEVELS, agency_level
 from classifier.routing_table import RoutingTable
@@ -63,12 +64,18 @@ class TaskPrediction:
 
 
 @dataclass
+class SentimentPrediction(TaskPrediction):
+    language: str = ""  # classifier.language label of the text: id, jv, mad, su, en or mixed:id+jv ...
+
+
+@dataclass
 class ComplaintPrediction:
     topic: TaskPrediction | None = None
     agency: TaskPrediction | None = None
     urgency: TaskPrediction | None = None
     urgency_reasons: list[str] = field(default_factory=list)
     needs_review: bool = True
+    language: str = ""  # classifier.language label of the text: id, jv, mad, su, en or mixed:id+jv ...
 
     def to_row(self) -> dict:
         """The columns of the `aduan predict` contract, in contract order."""
@@ -95,6 +102,7 @@ class ComplaintPrediction:
             "urgency_reasons": "|".join(self.urgency_reasons),
             "urgency_confidence_level": level(self.urgency),
             "needs_review": "true" if self.needs_review else "false",
+            "language": self.language,
         }
 
     def explanation_row(self) -> dict:
@@ -196,10 +204,20 @@ class ComplaintClassifier:
                     if task == "agency" and hasattr(estimator, "route") and self.routing_table.get(item.known_topic):
                         pred.explanation.append(f"known topic: {item.known_topic}")
                 setattr(result, task, pred)
-        for result, text, item, by_topic in zip(results, texts, items, routed_by_topic):
+        languages = self.languages(c.text for c in items)
+        for result, text, item, by_topic, language in zip(results, texts, items, routed_by_topic, languages):
             self._apply_routing_table(result, item)
             result.needs_review = self._needs_review(result, text, by_topic)
+            result.language = language
         return results
+
+    def languages(self, texts: Iterable[str | None]) -> list[str]:
+        """The language of each text (see classifier/language.py), by the model's identifier; a model
+        trained before it existed uses the built-in cue words and py3langid."""
+        identifier = getattr(self.bundle.normalizer, "language", None)
+        if identifier is None:
+            identifier = self.__dict__.setdefault("_default_language", LanguageIdentifier().fit())
+        return identifier.predict((t or "")[:MAX_TEXT_CHARS] for t in texts)
 
     def _routed_by_topic(self, complaint: Complaint) -> bool:
         """The agency router weighs in this complaint's known topic (its own thresholds apply)."""
@@ -240,13 +258,15 @@ class ComplaintClassifier:
         cues = cue_tokens(estimator, normalized, label)
         return original_words(cues, original, self.bundle.normalizer.normalize)
 
-    def sentiment(self, texts: Sequence[str]) -> list[TaskPrediction]:
-        """Sentiment (positive / neutral / negative) of survey comments or complaints."""
+    def sentiment(self, texts: Sequence[str]) -> list[SentimentPrediction]:
+        """Sentiment (positive / neutral / negative) of survey comments or complaints, with their language."""
         estimator = self.bundle.tasks.get("sentiment")
         if estimator is None:
             raise TaskNotTrained(f"model {self.version} has no sentiment model: add [tasks.sentiment] and retrain")
-        texts = self.bundle.normalizer.transform((t or "")[:MAX_TEXT_CHARS] for t in texts)
-        return _task_predictions(estimator, texts)
+        texts = list(texts)
+        normalized = self.bundle.normalizer.transform((t or "")[:MAX_TEXT_CHARS] for t in texts)
+        return [SentimentPrediction(**vars(p), language=language)
+                for p, language in zip(_task_predictions(estimator, normalized), self.languages(texts))]
 
     def _needs_review(self, result: ComplaintPrediction, normalized: str, routed_by_topic: bool = False) -> bool:
         """Too short to judge, a local level without its unit, or a field the desk acts on likely wrong."""

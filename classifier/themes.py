@@ -2,15 +2,20 @@
 
 A keyword map rather than a model: SKM comments are short and their complaints repeat ("antri
 lama", "petugas judes", "toilet kotor"), and a map says exactly why a comment counted for an unsur.
+Comments are matched normalized into Indonesian: a Javanese, Madurese, Sundanese or English comment
+("antrine suwe", "petugase ora ramah", "the queue is very slow") has its words translated first,
+by the language of the comment (classifier/language.py).
 """
 from __future__ import annotations
 
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pydantic import BaseModel
 
+from classifier.language import LanguageIdentifier
 from classifier.lexicons import CANONICAL_OVERRIDES
 
 
@@ -54,23 +59,38 @@ THEMES: tuple[Theme, ...] = (
 )
 
 _WORD = re.compile(r"[a-z]+")
-# Possessive enclitics ("syaratnya", "berkasku") are allowed after any phrase.
+# Possessive enclitics, Indonesian ("syaratnya", "berkasku") and Javanese ("petugase", "antrine"),
+# are allowed after any phrase.
 _PATTERNS = {
     theme.key: re.compile(r"\b(" + "|".join(sorted(map(re.escape, theme.phrases), key=len, reverse=True))
-                          + r")(?:nya|ku|mu)?\b")
+                          + r")(?:nya|ku|mu|ne|e)?\b")
     for theme in THEMES
 }
 
 
-def _normalize(text: str) -> str:
-    # Digits and punctuation go ("antri2" → "antri"); slang like "gak" takes its canonical form.
+@lru_cache(maxsize=1)
+def default_language() -> LanguageIdentifier:
+    """Without a model's identifier: the built-in cue words ("suwe" → lama, "ora" → tidak) and py3langid."""
+    return LanguageIdentifier().fit()
+
+
+def normalize_comment(text: str, language: LanguageIdentifier | None = None) -> str:
+    """Lower-case words in Indonesian: regional and English words translated by the comment's language,
+    digits and punctuation gone ("antri2" → "antri"), slang like "gak" in its canonical form."""
+    identifier = language or default_language()
     words = _WORD.findall(text.lower())
+    regional = [lang for lang in identifier.identify(text).languages if lang != "id"]
+    if regional:
+        words = [w for word in identifier.lexicon_.translate(words, regional) for w in _WORD.findall(word)]
     return " ".join(CANONICAL_OVERRIDES.get(w, w) for w in words)
 
 
-def match_themes(text: str) -> dict[str, list[str]]:
-    """Theme key → the phrases of that theme found in ``text`` (themes with no match left out)."""
-    normalized = _normalize(text)
+def match_themes(text: str, language: LanguageIdentifier | None = None) -> dict[str, list[str]]:
+    """Theme key → the phrases of that theme found in ``text`` (themes with no match left out).
+
+    ``language``: a model's identifier (``model.bundle.normalizer.language``), whose lexicons
+    translate more words than the built-in cue words."""
+    normalized = normalize_comment(text, language)
     found = {}
     for theme in THEMES:
         phrases = _PATTERNS[theme.key].findall(normalized)
@@ -88,18 +108,20 @@ class ThemeCount(BaseModel):
     examples: list[str]
 
 
-def count_themes(texts: list[str], examples: int = 2) -> tuple[list[ThemeCount], int]:
+def count_themes(texts: list[str], examples: int = 2,
+                 language: LanguageIdentifier | None = None) -> tuple[list[ThemeCount], int]:
     """Comments per theme, most frequent first, and the number of comments that matched none.
 
     A comment counts once per theme however many of its phrases it contains; the first
     ``examples`` comments of each theme are kept as they are, so mask them beforehand.
+    ``language`` as for :func:`match_themes`.
     """
     comments: Counter[str] = Counter()
     phrases: dict[str, Counter[str]] = {theme.key: Counter() for theme in THEMES}
     samples: dict[str, list[str]] = {theme.key: [] for theme in THEMES}
     unmatched = 0
     for text in texts:
-        found = match_themes(text)
+        found = match_themes(text, language)
         unmatched += not found
         for key, hits in found.items():
             comments[key] += 1

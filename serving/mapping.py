@@ -49,10 +49,12 @@ def complaint_response(prediction: ComplaintPrediction, prediction_id: str, mode
         urgency=_task(prediction.urgency, UrgencyResult, explain,
                       reasons=[mask_pii(str(r)) for r in getattr(prediction, "urgency_reasons", [])]),
         needs_review=bool(prediction.needs_review),
+        language=str(getattr(prediction, "language", "")),
     )
 
 
 def sentiment_result(prediction: TaskPrediction) -> SentimentResult:
     return SentimentResult(label=prediction.label, confidence=prediction.confidence,
                            level=getattr(prediction, "level", None),
-                           scores={s.label: s.confidence for s in prediction.top})
+                           scores={s.label: s.confidence for s in prediction.top},
+                           language=str(getattr(prediction, "language", "")))

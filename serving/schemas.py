@@ -69,6 +69,10 @@ class UrgencyResult(TaskResult):
     reasons: list[str] = Field(default_factory=list, description="The cues that decided the urgency")
 
 
+LANGUAGE_DESCRIPTION = ("Language of the text: id, jv (Javanese), mad (Madurese), su (Sundanese), en, or "
+                        "mixed:<main>+<other> such as mixed:id+jv (README, Languages)")
+
+
 class ClassifyResponse(BaseModel):
     prediction_id: str = Field(description="Quote it in POST /v1/feedback")
     model_version: str
@@ -76,6 +80,7 @@ class ClassifyResponse(BaseModel):
     agency: AgencyResult | None
     urgency: UrgencyResult | None
     needs_review: bool
+    language: str = Field("", description=LANGUAGE_DESCRIPTION)
 
 
 class ClassifyBatchResponse(BaseModel):
@@ -93,6 +98,7 @@ class SentimentResult(BaseModel):
     confidence: float
     level: str | None = None
     scores: dict[str, float] = Field(description="Probability of each class")
+    language: str = Field("", description=LANGUAGE_DESCRIPTION)
 
 
 class SentimentResponse(BaseModel):

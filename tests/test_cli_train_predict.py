@@ -122,7 +122,7 @@ def test_contract_columns_are_stable():
     assert PREDICTION_COLUMNS == [
         "topic", "topic_confidence", "topic_confidence_level", "agency", "agency_confidence",
         "agency_confidence_level", "agency_top3", "urgency", "urgency_confidence", "urgency_reasons",
-        "urgency_confidence_level", "needs_review"]
+        "urgency_confidence_level", "needs_review", "language"]
 
 
 def test_explain_maps_cues_to_original_words(model_dir, tmp_path):
