@@ -71,3 +71,25 @@ def test_themes_use_a_model_identifier_for_english_comments():
     comment = "The queue was slow and the toilet was dirty"
     assert "waktu" not in match_themes(comment)  # the built-in cue words know no "queue" or "slow"
     assert set(match_themes(comment, identifier)) == {"waktu", "sarana"}
+
+
+def test_training_report_splits_held_out_figures_by_language():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from classifier.language import LanguageIdentifier
+    from training.language_slices import language_slices
+
+    texts = ["jalan rusak parah sekali", MIXED, "got mampet banjir di gang", "Lampu di gang kami mati sejak kemarin, tolong dibantu, matur nuwun"]
+    data = SimpleNamespace(texts=texts, original_labels=["Jalan", "Lampu", "Saluran", "Lampu"])
+    classes = ["Jalan", "Lampu", "Saluran"]
+    proba = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8], [0.6, 0.3, 0.1]])
+    # two repeats of the same four validation rows, as pooled cross-validation gives them
+    scored = SimpleNamespace(valid_idx=np.arange(4), y_true=data.original_labels * 2, proba=np.vstack([proba, proba]),
+                             classes=classes)
+    task = SimpleNamespace(frequent_min=1, label_thresholds={})
+    metrics, section = language_slices(task, data, scored, LanguageIdentifier().fit())
+    assert metrics["mixed"]["n"] == 2 and metrics["mixed"]["accuracy"] == 0.5
+    assert metrics["rest"]["n"] == 2 and metrics["rest"]["accuracy"] == 1.0
+    assert "### By language of the complaint" in section and "mixed:id+jv 2" in section

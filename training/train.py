@@ -25,6 +25,7 @@ from training.automation import answers, automation_metrics, automation_table, c
 from training.config import RoutingTableConfig, TrainingConfig
 from training.readers import DataError
 from training.routing_table import build_routing_table
+from training.language_slices import language_slices
 from training.scoring import Scored, cross_validated, fit_model, report_section, score_split
 from training.strict_eval import evaluate_strictly, optimistic_note
 from training.task_data import (ExtraRows, TaskData, load_task_data, split_indices, uses_cross_validation,
@@ -133,6 +134,8 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
                                    by_cv, config.evaluation, config.routing_table, gone, data_dir, config.seed, log)
         metrics.update(strict.metrics)
         reports.append(report_section(name, task, data, scored, note) + "".join("\n" + s for s in strict.sections))
+        metrics["by_language"], section = language_slices(task, data, scored, normalizers.resources["language"])
+        reports[-1] += "\n" + section
         reported_answers.update(field_answers(name, scored, task.label_thresholds))
         if strict.inner is not None:
             inner_answers.update(field_answers(name, strict.inner, task.label_thresholds))
