@@ -32,6 +32,8 @@ OTHER_LEXICON_FILES = ("regional/lexicon/balinese.csv", "regional/lexicon/banjar
 # The region's place names (the agency router's gazetteer tables), whose words are never evidence.
 PLACE_NAME_FILES = ("complaints/surabaya/lookups/mediacenter_kelurahan.csv",
                     "complaints/surabaya/lookups/mediacenter_kecamatan.csv")
+# Possessive suffixes, longest first, that Indonesian writes "-nya".
+POSSESSIVE_SUFFIXES = {"jv": ("ipun", "ne", "e"), "su": ("na",), "mad": ("na",)}
 # Lexicon words shorter than this are too ambiguous to be evidence or to be translated ("ta", "se").
 MIN_LEXICON_WORD = 3
 
@@ -148,9 +150,25 @@ class RegionalLexicon:
                     i += size
                     break
             else:
-                out.append(tokens[i])
+                out.extend(self._possessive(folded[i], languages, tables) or [tokens[i]])
                 i += 1
         return out
+
+    def _possessive(self, word: str, languages: Sequence[str], tables: list[dict]) -> list[str] | None:
+        """A regional possessive suffix on an Indonesian or translatable stem becomes "-nya":
+        "petugase" → "petugasnya", "regane" → "harganya" (jv), "tempatna" → "tempatnya" (su)."""
+        if word in self.indonesian:
+            return None
+        for suffix in (s for lang in languages for s in POSSESSIVE_SUFFIXES.get(lang, ())):
+            stem = word[:-len(suffix)]
+            if not word.endswith(suffix) or len(stem) < MIN_LEXICON_WORD:
+                continue
+            if stem in self.indonesian:
+                return [stem + "nya"]
+            target = next((table[(stem,)] for table in tables if (stem,) in table), None)
+            if target and " " not in target:
+                return [target + "nya"]
+        return None
 
     def __getstate__(self):  # the derived sets are rebuilt after unpickling
         return {"translations": self.translations, "cue_words": self.cue_words, "indonesian": self.indonesian}

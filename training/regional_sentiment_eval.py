@@ -7,7 +7,8 @@ Variants of the config's ``[tasks.sentiment]`` (its features and model unchanged
 - ``plain``: the config's Indonesian sources only, no regional text step (the reference);
 - ``normalized``: the same, with ``[text] normalize_regional`` on;
 - ``regional data``: plus the NusaX regional train splits (``regional/sentiment/*/train.csv``);
-- ``regional data, normalized``: both.
+- ``regional data, normalized``: both;
+- ``regional data ×w, normalized``: both, each regional row weighing ``w`` in the fit (``--weights``).
 
 The choice is made on cross-validation inside the regional train splits: folds group the NusaX
 sentence id, so a sentence is never learned in one language and scored in another. The valid
@@ -48,8 +49,8 @@ def is_regional(source: SourceConfig) -> bool:
 class Variant:
     """One way to train sentiment: which sources, and whether the regional step normalizes."""
 
-    def __init__(self, name: str, task: TaskConfig, normalizer: TextNormalizer):
-        self.name, self.task, self.normalizer = name, task, normalizer
+    def __init__(self, name: str, task: TaskConfig, normalizer: TextNormalizer, weight: float = 1.0):
+        self.name, self.task, self.normalizer, self.weight = name, task, normalizer, weight
         self._cache: dict[str, str] = {}
 
     def normalize(self, texts) -> list[str]:
@@ -89,12 +90,17 @@ def cross_validate(variant: Variant, base: tuple[list[str], list[str]], train: p
     model = None if variant.uses_regional_data else fit_task(variant.task, *base, seed)
     for fit_idx, held_idx in GroupKFold(n_splits=folds).split(train, groups=train["id"]):
         if variant.uses_regional_data:
-            rows = train.iloc[fit_idx]
-            model = fit_task(variant.task, base[0] + variant.normalize(rows["text"]), base[1] + rows["label"].tolist(),
-                             seed)
+            model = fit_with_regional(variant, base, train.iloc[fit_idx], seed)
         for lang, f1 in per_language_f1(model, variant, train.iloc[held_idx]).items():
             scores[lang].append(f1)
     return {lang: float(np.mean(v)) for lang, v in scores.items()}
+
+
+def fit_with_regional(variant: Variant, base: tuple[list[str], list[str]], rows: pd.DataFrame, seed: int):
+    """The variant's model on the Indonesian rows plus ``rows`` of the regional train splits."""
+    weights = [1.0] * len(base[0]) + [variant.weight] * len(rows)
+    return fit_task(variant.task, base[0] + variant.normalize(rows["text"]), base[1] + rows["label"].tolist(), seed,
+                    weights if variant.weight != 1.0 else None)
 
 
 def smsa_valid_f1(model, variant: Variant, data_dir: Path) -> float:
@@ -104,7 +110,7 @@ def smsa_valid_f1(model, variant: Variant, data_dir: Path) -> float:
     return float(f1_score(labels, model.predict(variant.normalize(texts)), average="macro"))
 
 
-def variants(config: TrainingConfig, data_dir: Path) -> list[Variant]:
+def variants(config: TrainingConfig, data_dir: Path, weights: list[float]) -> list[Variant]:
     task = config.tasks["sentiment"]
     identifier = load_language_identifier(data_dir)
     slang, stopwords = load_slang_lexicon(data_dir), load_stopwords(data_dir)
@@ -118,7 +124,8 @@ def variants(config: TrainingConfig, data_dir: Path) -> list[Variant]:
     plain_task, regional_task = replace(task, sources=indonesian), replace(task, sources=indonesian + regional)
     return [Variant("plain", plain_task, normalizer(False)), Variant("normalized", plain_task, normalizer(True)),
             Variant("regional data", regional_task, normalizer(False)),
-            Variant("regional data, normalized", regional_task, normalizer(True))]
+            Variant("regional data, normalized", regional_task, normalizer(True)),
+            *(Variant(f"regional data ×{w:g}, normalized", regional_task, normalizer(True), w) for w in weights)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default=str(DEFAULT_CONFIG))
     parser.add_argument("--data-dir", help="data directory (else $ADUAN_DATA_DIR, else ../shared/datasets)")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--weights", default="2,3", help="sample weights of the regional rows to compare, e.g. 2,3")
+    parser.add_argument("--only", help="variant names to run, separated by ; (default: all)")
     args = parser.parse_args(argv)
     config = TrainingConfig.from_toml(args.config)
     if "sentiment" not in config.tasks:
@@ -134,12 +143,15 @@ def main(argv: list[str] | None = None) -> int:
     train, valid = regional_frame(data_dir, "train"), regional_frame(data_dir, "valid")
     langs = list(REGIONAL_SENTIMENT)
     cv_rows, valid_rows = [], []
-    for variant in variants(config, data_dir):
+    weights = [float(w) for w in args.weights.split(",") if w.strip()]
+    only = {n.strip() for n in args.only.split(";")} if args.only else None
+    for variant in variants(config, data_dir, weights):
+        if only is not None and variant.name not in only:
+            continue
         base = variant.base_rows(data_dir, config.seed)
         cv = cross_validate(variant, base, train, args.folds, config.seed)
-        rows = (base[0] + variant.normalize(train["text"]), base[1] + train["label"].tolist()) \
-            if variant.uses_regional_data else base
-        model = fit_task(variant.task, *rows, config.seed)
+        model = (fit_with_regional(variant, base, train, config.seed) if variant.uses_regional_data
+                 else fit_task(variant.task, *base, config.seed))
         scores = per_language_f1(model, variant, valid)
         valid_rows.append((variant.name, scores, smsa_valid_f1(model, variant, data_dir)))
         cv_rows.append((variant.name, cv))
