@@ -8,6 +8,7 @@ import socket
 import sys
 import tempfile
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -49,12 +50,17 @@ def serve(host: str, port: int, workers: int, model: str | None) -> None:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     upgrade(Settings().database_url)
     os.environ["ADUAN_MIGRATE_ON_STARTUP"] = "false"  # done once here, not by every worker at once
+    # A worker started (or restarted by the supervisor) after this serves a model reloaded during this run.
+    os.environ["ADUAN_SERVE_STARTED_AT"] = datetime.now(timezone.utc).isoformat()
 
     from uvicorn import Server
     from uvicorn.supervisors import Multiprocess
 
+    # The supervisor kills a worker that does not answer its ping within timeout_worker_healthcheck
+    # (uvicorn's default: 5 s). A worker importing scikit-learn and loading its model on a busy 2-core
+    # machine can take longer, and was killed and restarted in a loop; 60 s still catches a hung one.
     config = TcpConfig("serving.main:app_from_env", factory=True, host=host, port=port, workers=workers,
-                       log_level="info")
+                       log_level="info", timeout_worker_healthcheck=60)
     if workers > 1:
         Multiprocess(config, sockets=[config.bind_socket()]).run()
     else:

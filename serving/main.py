@@ -32,11 +32,12 @@ and IKM survey reports. Send an API key in the `X-API-Key` header; create one wi
 ROUTERS = tuple(module.router for module in (complaints, sentiment, ikm, feedback, review_queue, models, health))
 
 
-def load_initial_model(holder: ModelHolder, settings: Settings) -> None:
-    """Serve the configured model, else the registry's production one; without one, routes answer 503
-    until a reload. Clients are told only that no model is loaded: paths and errors go to the log."""
+def load_initial_model(holder: ModelHolder, settings: Settings, reloaded: Path | None = None) -> None:
+    """Serve the model reloaded during this run of `aduan serve`, else the configured one, else the
+    registry's production one; without one, routes answer 503 until a reload. Clients are told only
+    that no model is loaded: paths and errors go to the log."""
     try:
-        path = Path(settings.model_path or find_latest_model(settings.models_dir))
+        path = Path(reloaded or settings.model_path or find_latest_model(settings.models_dir))
     except ModelNotFound as exc:
         holder.unavailable_reason = ("model not loaded: no trained model found; train or promote one, "
                                      "then POST /v1/models/reload")
@@ -81,10 +82,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sessions = make_session_factory(engine)
     holder = ModelHolder()
     published = model_store.served(sessions)
-    # A restart serves what it was told to serve; reloads published before it are history.
+    # A new `aduan serve` serves what it was told to serve: reloads of earlier runs are history. A worker
+    # the supervisor restarts serves what its siblings serve (reloaded_since).
     holder.generation = published[1] if published else 0
     promoted = _production_or_none(settings)  # read first: a promotion during the load is then followed
-    load_initial_model(holder, settings)
+    reloaded = (model_store.reloaded_since(sessions, settings.serve_started_at, settings.models_dir)
+                if settings.serve_started_at else None)
+    load_initial_model(holder, settings, reloaded)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

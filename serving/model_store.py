@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from classifier.model import METADATA_FILE, ModelNotFound, find_latest_model
-from classifier.registry import ModelRegistry
+from classifier.registry import STATE_FILE, ModelRegistry
 from serving.db.models import ServedModel, utcnow
 from serving.schemas import ModelInfo
 
@@ -58,6 +59,19 @@ def served(sessions: sessionmaker[Session]) -> tuple[Path, int] | None:
     with sessions() as session:
         row = session.get(ServedModel, SERVED_ROW)
         return (Path(row.path), row.generation) if row else None
+
+
+def reloaded_since(sessions: sessionmaker[Session], since: datetime, models_dir: Path) -> Path | None:
+    """The model a worker published after ``since`` and after the registry last changed, if any: what
+    the running workers serve, for a worker that starts now."""
+    with sessions() as session:
+        row = session.get(ServedModel, SERVED_ROW)
+    if row is None:
+        return None
+    published = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=timezone.utc)
+    state = models_dir / STATE_FILE
+    promoted = datetime.fromtimestamp(state.stat().st_mtime, timezone.utc) if state.is_file() else since
+    return Path(row.path) if published > max(since, promoted) else None
 
 
 def production(models_dir: Path) -> str | None:

@@ -137,3 +137,21 @@ def test_every_worker_reports_its_model_and_follows_a_promotion(server):
     # ADUAN_MODEL_SYNC_SECONDS is 0.5 here: each worker checks the registry twice a second.
     assert set(seen.values()) == {"test-1"} and set(before) <= set(seen), seen
     assert converged < 10, f"the workers took {converged:.1f} s to serve the promoted model"
+
+
+def test_a_restarted_worker_serves_the_model_its_siblings_reloaded(server):
+    base, key = server(workers=2)
+    before = workers_seen(base)
+    assert len(before) == 2
+    assert httpx.post(f"{base}/v1/models/reload", json={"version": "test-1"}, headers={"X-API-Key": key},
+                      timeout=30).status_code == 200
+    killed = next(iter(before))
+    os.kill(killed, signal.SIGKILL)  # the supervisor starts a new worker in its place
+    deadline, seen = time.monotonic() + 90, {}
+    while time.monotonic() < deadline:
+        seen = workers_seen(base)
+        if len(seen) == 2 and killed not in seen and set(seen.values()) == {"test-1"}:
+            break
+        time.sleep(0.5)
+    assert len(seen) == 2 and killed not in seen, seen
+    assert set(seen.values()) == {"test-1"}, seen  # not production (test-2): a reload of this run

@@ -5,6 +5,7 @@ Every limit a hostile or careless client can run into lives here with its defaul
 """
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -26,6 +27,9 @@ class Settings(BaseSettings):
     migrate_on_startup: bool = True
     # How often each worker checks whether another worker reloaded the model or one was promoted.
     model_sync_seconds: float = Field(5.0, gt=0)
+    # Set by `aduan serve` for its workers: a reload published after it is followed by a worker that
+    # starts later (restarted by the supervisor); reloads of earlier runs are history.
+    serve_started_at: datetime | None = None
 
     # Database connection pool of each worker: a request that waits longer than db_pool_timeout for a
     # connection is answered 503 with Retry-After instead of hanging.
