@@ -161,9 +161,7 @@ class LanguageIdentifier(BaseEstimator):
         words = [fold(w) for w in raw]
         if not words:
             return LanguageResult(self.fallback, (self.fallback,), {})
-        # A word only ever written capitalised inside the text is a name: no evidence of mixing.
-        lower = {fold(w) for w in raw if not w[:1].isupper() or w.isupper()}
-        names = {fold(w) for w in raw[1:] if w[:1].isupper() and not w.isupper()} - lower
+        names = _names(str(text))
         evidence = self._word_evidence(words)
         markers = sum(w in INDONESIAN_MARKERS for w in words)
         main = self._main_language(words, evidence)
@@ -254,6 +252,23 @@ class LanguageIdentifier(BaseEstimator):
             return "en"
         # Ties go to Javanese: the library's reading, and the region's most common regional language.
         return max(REGIONAL, key=lambda lang: (regional[lang], lang == "jv"))
+
+
+_SENTENCES = re.compile(r"[.!?\n]+")
+
+
+def _names(text: str) -> set[str]:
+    """Folded words only ever written capitalised inside a sentence (not first): names, no evidence of
+    mixing. All-capital words are shouting, not names."""
+    names, lower = set(), set()
+    for sentence in _SENTENCES.split(text):
+        for position, word in enumerate(WORD.findall(sentence)):
+            if word[:1].isupper() and not word.isupper():
+                if position:
+                    names.add(fold(word))
+            else:
+                lower.add(fold(word))
+    return names - lower
 
 
 def main_language(label: str) -> str:

@@ -125,3 +125,10 @@ def test_the_identifier_and_its_lexicon_are_saved_in_the_model(tmp_path):
     assert loaded.normalize(text) == normalizer.normalize(text)
     assert loaded.language.identify(text).label == identifier.identify(text).label == "jv"
     assert pickle.loads(pickle.dumps(loaded.language.lexicon_)).evidence("jv") == identifier.lexicon_.evidence("jv")
+
+
+def test_regional_possessive_suffixes_become_nya():
+    lexicon = build_lexicon({"jv": [("rega", "harga")]}, indonesian={"petugas", "tempat"})
+    assert lexicon.translate(["petugase", "regane", "tempatna"], ["jv", "su"]) == \
+        ["petugasnya", "harganya", "tempatnya"]
+    assert lexicon.translate(["tempatna"], ["jv"]) == ["tempatna"]  # -na is not Javanese
