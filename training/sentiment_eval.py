@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sklearn.metrics import f1_score
 
+from classifier.language import load_language_identifier
 from classifier.lexicons import load_slang_lexicon, load_stopwords
 from classifier.text import TextNormalizer
 from training.config import FeatureConfig, ModelConfig, SourceConfig, TaskConfig, TrainingConfig
@@ -65,7 +66,7 @@ class Evaluator:
     def __init__(self, config: TrainingConfig, data_dir: Path):
         self.config, self.data_dir = config, data_dir
         self.normalizer = TextNormalizer(config.text, slang=load_slang_lexicon(data_dir),
-                                         stopwords=load_stopwords(data_dir))
+                                         stopwords=load_stopwords(data_dir), language=load_language_identifier(data_dir))
         self._cache: dict[str, str] = {}
 
     def normalize(self, texts: list[str]) -> list[str]:

@@ -26,6 +26,7 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
+from classifier.language import load_language_identifier
 from classifier.lexicons import load_slang_lexicon, load_stopwords
 from classifier.predict import threshold_decisions
 from classifier.text import TextNormalizer
@@ -179,7 +180,8 @@ def main(argv=None) -> int:
         print(f"{args.config}: no [tasks.urgency] section", file=sys.stderr)
         return 2
     data_dir = resolve_data_dir(args.data_dir)
-    normalizer = TextNormalizer(config.text, slang=load_slang_lexicon(data_dir), stopwords=load_stopwords(data_dir))
+    normalizer = TextNormalizer(config.text, slang=load_slang_lexicon(data_dir), stopwords=load_stopwords(data_dir),
+                                language=load_language_identifier(data_dir))
     runs = variants(task, config.seed)
     if args.score_on:
         score_on_held_out_labels(task, runs, args.score_on, data_dir, normalizer.transform)
