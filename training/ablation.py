@@ -43,7 +43,8 @@ def variants(text: TextConfig, task: TaskConfig, data: TaskData) -> list[Variant
     """One variant per step that applies to the task."""
     out = []
     for step, key in (("PII masking", "mask_pii"), ("slang normalization", "normalize_slang"),
-                      ("glued-word splitting", "split_glued"), ("stemming", "stem")):
+                      ("regional normalization", "normalize_regional"), ("glued-word splitting", "split_glued"),
+                      ("stemming", "stem")):
         out.append(Variant(step, _switched(getattr(text, key)), replace(text, **{key: not getattr(text, key)}), task))
     model, features = task.model, task.features
     if model.kind == "transformer":
