@@ -65,14 +65,27 @@ _NOT = r"(?:tidak|tdk|gak|ga|gk|nggak|ngga|enggak|ndak|belum|blm)"
 _SICK = r"\b(?:sakit|pasien|penyakit|demam|sesak|hernia|kanker|stroke|lumpuh|berobat|kritis|darurat|pingsan)"
 # "banjir masuk rumah setiap hujan" is a recurring problem, not a flood now.
 _RAIN_CONDITION = r"\b(?:setiap|tiap|kalau|kalo|klo|jika|bila|apabila|musim)\W+(?:\w+\W+)?hujan"
+# "daun yang jatuh" is no person falling; "tutup selokan jebol" is no collapsing wall, bridge or embankment.
+_LEAVES_FALLING = r"\b(?:daun|dedaunan|buah|bunga|sampah)\W+(?:\w+\W+){0,2}?(?:jatuh|berjatuhan|rontok)"
+_DRAIN_COVER = r"\b(?:penutup|tutup)\W+(?:saluran|selokan|got|gorong|drainase|box)"
+# A street light is no household's electricity; water in a drain, a river or a flood is no household's
+# clean water.
+_STREET_LIGHT = r"\b(?:lampu|pju|penerangan)\b"
+_DRAIN = r"\b(?:saluran|got|selokan|gorong|drainase|parit|sungai|genangan)\b"
+_NOT_TAP_WATER = (r"(?!\W+(?:got|selokan|saluran|sungai|kali|hujan|limbah|genangan|comberan|banjir|laut|waduk|"
+                  r"bozem|tambak|kolam|mancur))")
 
 CUES: tuple[Cue, ...] = (
     # ---- danger: something fell, collapses, burns or bites, or is about to
-    Cue("fallen", "danger", "tumbang|roboh|rubuh|ambruk|runtuh|ambrol|jebol|longsor", strong=True),
+    Cue("fallen", "danger", "tumbang|roboh|rubuh|ambruk|runtuh|ambrol|jebol|longsor", strong=True,
+        unless=_DRAIN_COVER),
     Cue("rotten", "danger", "rapuh|keropos|lapuk|growong|berongga",
         requires=r"\b(?:pohon|batang|dahan|tiang)\b", strong=True),
     Cue("tree_weak", "danger", "pohon|dahan|ranting|cabang|batang|tiang|tembok|dinding|bangunan|baliho|reklame",
         after=_gap(4) + r"(?:patah|miring|doyong|condong|rapuh|keropos|lapuk|retak|bergoyang)", strong=True),
+    # a dead or dried-out tree is one "about to fall" (guideline); a dead street light is not
+    Cue("tree_dead", "danger", "pohon|dahan|batang", after=_gap(3) + r"(?:sudah\W+)?(?:mati|kering|mengering|busuk)",
+        unless=_STREET_LIGHT),
     Cue("subsided", "danger", "ambles|amblas|anjlok|retak|miring"),
     Cue("power_cable", "danger", "kabel listrik|kabel pln|kabel pju|kabel lampu|kabel tegangan tinggi|"
                                  "kabel sutet|kabel jaringan listrik",
@@ -82,7 +95,8 @@ CUES: tuple[Cue, ...] = (
         after=_gap(4) + r"(?:putus|jatuh|terjatuh|korslet|konslet|korsleting|terbakar|meledak|percikan|memercik|"
                         r"nyetrum|menyetrum|setrum)", strong=True),
     Cue("cable_low", "danger", "kabel",
-        after=_gap(4) + r"(?:menjuntai|terjuntai|menggantung|menggelantung|melintang|rendah|terkelupas)"),
+        after=_gap(4) + r"(?:menjuntai|terjuntai|menggantung|menggelantung|menggelantong|melintang|rendah|"
+                        r"terkelupas|menjerat)"),
     Cue("shock", "danger", "kesetrum|tersetrum|kesetrom|tersengat listrik|korsleting|korslet|konslet|"
                            "percikan api|kobaran api|ada api|keluar api|kebakaran|terbakar|ledakan|meledak|"
                            "gas bocor|kebocoran gas|bau gas", strong=True),
@@ -115,9 +129,15 @@ CUES: tuple[Cue, ...] = (
     Cue("accident", "harm", "kecelakaan|celaka|mencelakakan|mencelakai|tertabrak|ditabrak|menabrak|"
                             "terserempet|diserempet|laka", strong=True),
     Cue("fell", "harm", "jatuh|terjatuh|terperosok|terpelosok|terjerembab|terjerembap|kejeblos|kejeglong|"
-                        "keblowok|terjungkal|terpeleset|kepleset|tersandung|kesandung|tergelincir",
+                        "keblowok|terjungkal|terpeleset|kepleset|tersandung|kesandung|tergelincir|keblusuk|"
+                        "terjeblos|kecemplung|tercebur|nyemplung",
         after=r"(?!\W+(?:tempo|miskin|sakit|cinta|ke\W+(?:dalam\W+)?(?:sungai|got|saluran|selokan|kali)))",
-        strong=True),
+        strong=True, unless=_LEAVES_FALLING),
+    # "nearly hurt" is tinggi (first tie-breaker): hampir jatuh, nyaris tertabrak, hampir mengenai pengendara
+    Cue("nearly", "harm", "hampir|nyaris|hampir saja|nyaris saja",
+        after=r"\W+(?:\w+\W+)?(?:jatuh|terjatuh|keblusuk|kejeblos|terjeblos|terperosok|terpeleset|kepleset|tersandung|"
+              r"tertabrak|ditabrak|menabrak|celaka|kecelakaan|kesetrum|tersetrum|tenggelam|terjerat|menjerat|"
+              r"mengenai|menimpa|tertimpa|kejatuhan|terlindas|terserempet|tersengat)", strong=True),
     Cue("hurt", "harm", "luka|terluka|luka luka|berdarah|cidera|cedera|patah tulang|gegar otak|tewas|"
                         "korban jiwa|korban|tertimpa|menimpa|menimpah|kejatuhan",
         after=r"(?!\W+(?:penggusuran|gusuran|terdampak|phk|penipuan|pungli|pemerasan|maladministrasi|hati))",
@@ -149,6 +169,16 @@ CUES: tuple[Cue, ...] = (
         after=rf"(?:\W+mati|{_gap(3)}{_NOT}\s+(?:keluar|kluar|netes|menetes)|{_gap(2)}(?:diputus|terputus|dicabut))",
         strong=True, negatable=False),
     Cue("water_off_late", "essential", "mati", after=_gap(3) + r"(?:pdam|air\W+pdam)", strong=True),
+    # the household's water or electricity cut now: "air di rumah sudah 3 hari tidak mengalir", "listrik mati"
+    Cue("water_not_running", "essential", "air",
+        after=_NOT_TAP_WATER + _gap(6) + rf"(?:{_NOT}|tak)\s+(?:dapat\s+|bisa\s+)?(?:keluar|kluar|mengalir|ngalir|"
+                                         r"menyala|nyala|netes|menetes|hidup)",
+        strong=True, negatable=False, unless=_DRAIN),
+    Cue("power_cut", "essential", "listrik|aliran listrik",
+        after=_gap(4) + rf"(?:mati|padam|diputus|terputus|disegel|dicabut|{_NOT}\s+(?:menyala|nyala|ada))",
+        strong=True, negatable=False, unless=_STREET_LIGHT),
+    Cue("power_cut_late", "essential", "mati listrik|pemadaman listrik|listrik padam|pemutusan listrik", strong=True,
+        unless=_STREET_LIGHT),
     Cue("water_none", "essential", "tidak keluar air|tdk keluar air|gak keluar air|ga keluar air|"
                                    "nggak keluar air|tidak ada air|tidak dapat air|tidak dpt air|"
                                    "tidak mendapat air|"
@@ -157,7 +187,9 @@ CUES: tuple[Cue, ...] = (
         negatable=False),
     Cue("water_dirty", "essential", "pdam|air pdam|air bersih|air kran|air keran|air ledeng",
         after=_gap(6) + r"(?:keruh|kotor|bau|berbau|berlumpur|lumpur|hitam|kuning|kecoklatan|tercampur|bercampur|"
-                        r"terkontaminasi|berwarna)", strong=True),
+                        r"terkontaminasi|berwarna|butek|buthek)", strong=True),
+    Cue("tap_water_dirty", "essential", "air",
+        after=_NOT_TAP_WATER + _gap(3) + r"(?:keruh|butek|buthek|berlumpur|kecoklatan)", strong=True),
     Cue("hunger", "essential", "kelaparan|tidak bisa makan|tidak dapat makan|tidak ada makanan|"
                                "tidak ada beras|kurang gizi|gizi buruk|busung lapar|tidak makan", strong=True,
         negatable=False),
@@ -181,7 +213,9 @@ CUES: tuple[Cue, ...] = (
                                 "dirampok|penjambretan|dijambret|penusukan|ditusuk|senjata tajam|sajam|"
                                 "celurit|clurit|penculikan|diculik|perundungan|dirundung|dibully|bullying|"
                                 "melempar batu|dilempar batu|pengancaman|pembacokan|dibacok|membacok|"
-                                "penodongan|menodong|senjata api", after=r"(?!\W+rata\b)", strong=True),
+                                "penodongan|menodong|senjata api|meraba|diraba|menggerayangi|digerayangi|"
+                                "menyentuh tubuh|pegang pantat|memegang pantat|cabul|mencabuli",
+        after=r"(?!\W+rata\b)", strong=True),
     Cue("crime", "violence", "pencurian|maling|dicuri|kemalingan|narkoba|sabu|miras|mabuk|judi|balap liar|"
                              "ugal ugalan|preman|premanisme|pemalakan|dipalak|pemerasan|diperas"),
 )
@@ -191,8 +225,8 @@ NEGATORS = frozenset("tidak tdk tak gak ga gk nggak ngga nggk enggak engga ndak 
                      "tanpa nihil".split())
 HYPOTHETICALS = frozenset(
     "khawatir khawatirnya kuatir kuwatir kawatir khawatirkan dikhawatirkan dikhawatir dikuatirkan dikuwatirkan "
-    "dikawatirkan was takut takutnya ditakutkan takutkan rawan rentan berpotensi potensi bisa bs dapat dpt kalau kalo "
-    "klo kl jika jikalau apabila bila seandainya andai agar supaya spy biar jangan jgn sebelum sblm menghindari "
+    "dikawatirkan kwatir kwatirkan dikwatirkan hawatir dihawatirkan kuatirkan khuatir was takut takutnya ditakutkan "
+    "takutkan rawan rentan berpotensi potensi bisa bs dapat dpt kalau kalo klo kl jika jikalau apabila bila seandainya andai agar supaya spy biar jangan jgn sebelum sblm menghindari "
     "hindari mencegah antisipasi mengantisipasi menunggu nunggu mungkin kemungkinan dimungkinkan resiko risiko "
     "beresiko berisiko mengakibatkan menyebabkan".split())
 
@@ -204,8 +238,9 @@ class CueLexicon:
     cues: tuple[Cue, ...] = CUES
     negators: frozenset[str] = NEGATORS
     hypotheticals: frozenset[str] = HYPOTHETICALS
-    # After these a worry word states a fact: "tidak bisa lewat", "tidak tahu kalau berlubang".
-    facts_before_worry: frozenset[str] = NEGATORS | {"tahu", "tau", "ternyata"}
+    # After these a worry word states a fact: "tidak bisa lewat", "tidak tahu kalau berlubang",
+    # "telah mengakibatkan bangunan rubuh".
+    facts_before_worry: frozenset[str] = NEGATORS | {"tahu", "tau", "ternyata", "telah", "sudah", "sdh"}
     negation_window: int = 3  # words before a cue read for a negator
     hypothetical_window: int = 6  # words before a cue read for a worry
     inherit_gap: int = 3  # a cue at most this many words after a negated/hypothetical one shares its status

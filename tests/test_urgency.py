@@ -43,6 +43,11 @@ def statuses(cues, text):
     ("terjadi tawuran antar kampung", "tawuran"),
     ("tiga warga kena DBD minggu ini", "dbd"),
     ("lampu merah perempatan mati sejak pagi", "lampu merah perempatan mati"),
+    ("air di rumah kami sudah tiga hari tidak mengalir", "air di rumah kami sudah tiga hari tidak mengalir"),
+    ("air kran di dapur keruh kecoklatan", "air kran di dapur keruh"),
+    ("listrik di kampung kami mati sejak subuh", "listrik di kampung kami mati"),
+    ("anak saya hampir terperosok ke lubang itu", "hampir terperosok"),
+    ("bangunan tua itu telah mengakibatkan tembok rubuh", "rubuh"),
 ])
 def test_strong_cues_decide_tinggi(cues, text, phrase):
     assert statuses(cues, text)[phrase] == ACTIVE
@@ -79,6 +84,16 @@ def test_worry_is_hypothetical_but_a_fact_with_bisa_is_not(cues):
 def test_recurring_flood_is_not_a_flood_now(cues):
     assert cues.evidence("setiap hujan deras banjir masuk rumah kami") != "strong"
     assert cues.evidence("banjir masuk rumah kami sejak tadi malam") == "strong"
+
+
+@pytest.mark.parametrize("text", [
+    "selokan penuh sampah sehingga air tidak bisa mengalir",  # a drain, not the household's water
+    "lampu PJU padam sejak pemadaman listrik kemarin",  # a street light, not the household's power
+    "daun daun yang jatuh menyumbat saluran",  # leaves falling, nobody fell
+    "tutup selokan di depan toko jebol",  # a drain cover, no collapsing wall or embankment
+])
+def test_look_alikes_of_strong_cues_do_not_decide_tinggi(cues, text):
+    assert cues.evidence(text) != "strong"
 
 
 def test_refused_care_counts_only_for_a_sick_person(cues):
