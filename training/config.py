@@ -178,6 +178,9 @@ class ModelConfig:
     calibration: str = "sigmoid"  # sigmoid | isotonic | none (softmax of the SVM's scores: not calibrated)
     calibration_folds: int = 3
     cue_rules: bool = False  # linear kinds: apply the urgency guideline's tie-breakers (classifier/urgency.py)
+    # linear kinds, sentiment: a comment that says nothing ("-", "tidak ada saran") is neutral
+    # (classifier/sentiment_features.py)
+    no_opinion_neutral: bool = False
     path: str | None = None  # checkpoint directory (config.json, weights, tokenizer), relative to the working dir
     epochs: int = 3
     batch_size: int = 16  # fine-tuning and prediction

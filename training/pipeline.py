@@ -9,7 +9,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
 from classifier.address import AddressBlock
-from classifier.sentiment_features import NegationScope
+from classifier.sentiment_features import NegationScope, NoOpinionNeutral
 from classifier.softmax_linear import SoftmaxLinearSVC
 from classifier.urgency import CueRuleClassifier, UrgencyCues
 from training.config import FeatureConfig, ModelConfig
@@ -47,7 +47,10 @@ def build_pipeline(features: FeatureConfig, model: ModelConfig, seed: int) -> Pi
     """TF-IDF features → calibrated linear classifier, over already-normalized text.
 
     With ``model.cue_rules`` the pipeline is wrapped so that its probabilities follow the urgency
-    guideline's tie-breakers (see :class:`classifier.urgency.CueRuleClassifier`).
+    guideline's tie-breakers (see :class:`classifier.urgency.CueRuleClassifier`); with
+    ``model.no_opinion_neutral``, comments that say nothing are neutral (:class:`NoOpinionNeutral`).
     """
     pipeline = Pipeline([("features", build_features(features)), ("classifier", build_classifier(model, seed))])
+    if model.no_opinion_neutral:
+        pipeline = NoOpinionNeutral(pipeline)
     return CueRuleClassifier(pipeline) if model.cue_rules else pipeline
