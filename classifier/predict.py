@@ -207,7 +207,7 @@ class ComplaintClassifier:
         languages = self.languages(c.text for c in items)
         for result, text, item, by_topic, language in zip(results, texts, items, routed_by_topic, languages):
             self._apply_routing_table(result, item)
-            result.needs_review = self._needs_review(result, text, by_topic)
+            result.needs_review = self._needs_review(result, text, by_topic, bool(item.known_topic))
             result.language = language
         return results
 
@@ -268,11 +268,13 @@ class ComplaintClassifier:
         return [SentimentPrediction(**vars(p), language=language)
                 for p, language in zip(_task_predictions(estimator, normalized), self.languages(texts))]
 
-    def _needs_review(self, result: ComplaintPrediction, normalized: str, routed_by_topic: bool = False) -> bool:
-        """Too short to judge, a local level without its unit, or a field the desk acts on likely wrong."""
+    def _needs_review(self, result: ComplaintPrediction, normalized: str, routed_by_topic: bool = False,
+                      topic_given: bool = False) -> bool:
+        """Too short to judge, a local level without its unit, or a field the desk acts on likely wrong
+        (the predicted topic is not acted on when the complaint arrived with its topic)."""
         if len(normalized.split()) < MIN_TOKENS:
             return True
-        fields_ = {name: p for name, p in (("topic", result.topic), ("agency", result.agency),
+        fields_ = {name: p for name, p in (("topic", None if topic_given else result.topic), ("agency", result.agency),
                                            ("urgency", result.urgency)) if p is not None}
         return not fields_ or any(
             p.unresolved or self.policy.needs_review(name, p.confidence, routed_by_topic and name == "agency")

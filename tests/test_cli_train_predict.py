@@ -162,3 +162,45 @@ def test_parallel_prediction_matches_serial(model_dir, tmp_path):
         assert main(["predict", "--model", str(model_dir), str(src), "-o", str(tmp_path / f"{jobs}.csv"),
                      "--jobs", jobs]) == 0
     assert (tmp_path / "1.csv").read_text() == (tmp_path / "2.csv").read_text()
+
+
+def test_report_compares_with_the_plain_reference_and_measures_thresholds(model_dir):
+    meta = json.loads((model_dir / "model.json").read_text())
+    for task in ("topic", "agency"):
+        metrics = meta["tasks"][task]["metrics"]
+        assert metrics["reference"]["split"] == metrics["split"] and metrics["inner"]["split"].startswith("inner")
+    assert meta["confidence"]["calibrated_on"].startswith("inner time split")
+    report = (model_dir / "report.md").read_text()
+    assert "### Against the plain reference" in report and "## Automation: coverage at a target precision" in report
+
+
+def stored_policy_model(model_dir, tmp_path, automation: dict):
+    """A copy of the model whose model.json carries ``automation`` as its measured confidence policy."""
+    import shutil
+
+    copy = tmp_path / "model"
+    shutil.copytree(model_dir, copy)
+    meta = json.loads((copy / "model.json").read_text())
+    meta["confidence"] = {"high_at": 0.8, "low_below": 0.3, "automation": automation}
+    (copy / "model.json").write_text(json.dumps(meta))
+    return classifier.load_model(copy)
+
+
+def test_needs_review_follows_the_measured_thresholds_of_the_fields_the_desk_acts_on(model_dir, tmp_path):
+    complaint = {"text": "lampu jalan di depan gang mati sudah seminggu gelap sekali", "kelurahan": "Ujung"}
+    recommend = {"mode": "recommend"}
+    trusted = stored_policy_model(model_dir, tmp_path / "a", {
+        "agency": {"mode": "auto", "suggest_at": 0.0, "auto_at": 0.05, "precision": 0.95},
+        "topic": recommend, "urgency": recommend})
+    [p] = trusted.predict([complaint])
+    assert p.agency.action == "auto" and not p.needs_review
+    strict = stored_policy_model(model_dir, tmp_path / "b", {
+        "agency": {"mode": "auto", "suggest_at": 0.0, "auto_at": 0.999, "precision": 0.95},
+        "topic": recommend, "urgency": recommend})
+    [p] = strict.predict([complaint])
+    assert p.agency.action == "suggest" and p.needs_review
+    # a field in recommend mode is chosen by a person anyway: however unsure, it sets no review
+    all_recommend = stored_policy_model(model_dir, tmp_path / "c", {"agency": recommend, "topic": recommend,
+                                                                    "urgency": recommend})
+    [p] = all_recommend.predict([complaint])
+    assert not p.needs_review

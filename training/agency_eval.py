@@ -78,11 +78,12 @@ def known_topic_table(metrics: dict) -> str:
 
 
 def local_weight_table(router: AgencyRouter, data: TaskData, texts: list[str], valid_idx, train_counts: Counter,
-                       frequent_min: int, weights=(0.5, 0.75, 1.0, 1.5, 2.0, 3.0)) -> str:
+                       frequent_min: int, split_name: str, weights=(0.5, 0.75, 1.0, 1.5, 2.0, 3.0)) -> str:
     """Markdown: city-agency vs local-unit accuracy for each `router.local_weight` a desk may choose."""
-    lines = ["### Local weight: city agencies vs kelurahan / kecamatan", "",
+    lines = [f"### Local weight: city agencies vs kelurahan / kecamatan ({split_name})", "",
              f"Current `local_weight` = {router.local_weight}"
-             + (", with the local-or-city model" if router.local_model is not None else "") + ".", "",
+             + (", with the local-or-city model" if router.local_model is not None else "")
+             + ". Choose it on the inner split; the reported split's table is for information.", "",
              "| local_weight | frequent-agency accuracy | frequent top-3 | exact local unit | overall accuracy |",
              "|---|---|---|---|---|"]
     for weight in weights:

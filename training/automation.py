@@ -13,7 +13,10 @@ from typing import Mapping
 import numpy as np
 
 from classifier.confidence import ConfidencePolicy
-from classifier.predict import threshold_decisions
+from classifier.model import ModelBundle
+from classifier.predict import ComplaintClassifier, threshold_decisions
+from classifier.routing_table import RoutingTable
+from training.routing_table import routing_table_from
 
 PRECISIONS = (0.90, 0.95, 0.98)
 MIN_ROWS = 20  # a threshold is only trusted when at least this many answers reach it
@@ -113,3 +116,53 @@ def automation_table(figures: dict, policy: ConfidencePolicy, inner_split: str, 
         lines.append(f"- {name}: mode `{field_policy.mode}`, review / auto threshold {field_policy.auto_at:.3f}"
                      f"{known}{target}")
     return "\n".join(lines) + "\n"
+
+
+def desk_figures(normalizer, estimators: dict, routing_table: RoutingTable, policy: ConfidencePolicy,
+                 complaints: list, agencies: list[str]) -> dict:
+    """What a desk sees on held-out complaints, through ``ComplaintClassifier`` as `aduan predict` runs:
+    per mode (text only, topic known), the share flagged ``needs_review``, the share whose agency is
+    applied automatically, and how often those automatic agencies are right."""
+    model = ComplaintClassifier(ModelBundle(normalizer, estimators, {"routing_table": routing_table.to_dict()}),
+                                policy)
+    out = {}
+    for mode, with_topic in (("text only", False), ("topic known", True)):
+        items = [c if with_topic else replace(c, known_topic=None) for c in complaints]
+        predictions = model.predict(items)
+        auto = np.array([p.agency is not None and p.agency.action == "auto" for p in predictions])
+        right = np.array([p.agency is not None and p.agency.label == truth for p, truth in zip(predictions, agencies)])
+        out[mode] = {"n": len(items), "needs_review": float(np.mean([p.needs_review for p in predictions])),
+                     "agency_auto": float(auto.mean()),
+                     "agency_auto_precision": float(right[auto].mean()) if auto.any() else float("nan"),
+                     "no_review_agency_precision": float(right[[not p.needs_review for p in predictions]].mean())
+                     if not all(p.needs_review for p in predictions) else float("nan")}
+    return out
+
+
+def desk_table(figures: dict, description: str) -> str:
+    lines = ["### What a desk sees", "", f"{description}", "",
+             "| mode | complaints | needs_review | agency applied automatically | its precision | "
+             "agency precision without review |", "|---|---|---|---|---|---|"]
+    for mode, f in figures.items():
+        lines.append(f"| {mode} | {f['n']} | {f['needs_review']:.3f} | {f['agency_auto']:.3f} | "
+                     f"{f['agency_auto_precision']:.3f} | {f['no_review_agency_precision']:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def desk_on_held_out(normalizer, policy: ConfidencePolicy, topic_model, topic_data, topic_valid_idx,
+                     agency_model, agency_data, agency_train_idx, agency_valid_idx,
+                     min_complaints: int) -> tuple[dict, str]:
+    """``desk_figures`` on the agency task's validation complaints that the held-out topic model never saw
+    (dated from the topic split's first validation day), with a routing table from the training side."""
+    first_day = topic_data.dates.iloc[topic_valid_idx].min() if topic_data.dates is not None else None
+    rows = [i for i in agency_valid_idx
+            if first_day is None or agency_data.dates is None or agency_data.dates.iat[i] >= first_day]
+    table = routing_table_from([agency_data.inputs["known_topic"].iat[i] for i in agency_train_idx],
+                               [agency_data.original_labels[i] for i in agency_train_idx], min_complaints)
+    figures = desk_figures(normalizer, {"topic": topic_model, "agency": agency_model}, table, policy,
+                           agency_data.complaints(rows), [agency_data.original_labels[i] for i in rows])
+    return figures, desk_table(figures, f"The held-out topic and agency models with the policy in force, through "
+                                        f"`ComplaintClassifier.predict`, on {len(rows)} validation complaints of the "
+                                        "agency task that the topic model did not learn from. Topic known: each "
+                                        "complaint's channel topic is passed as `known_topic` (routing table from "
+                                        "the training side).")

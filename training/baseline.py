@@ -70,11 +70,15 @@ def comparison_lines(meta: dict) -> list[str]:
                      f"{_number(inner_known.get(key))}")
     lines += ["", "automation: threshold chosen on the inner split, coverage / precision on the reported split",
               f"{'field':<8} {'mode':<12} {'target':>6} {'threshold':>9} {'coverage':>9} {'precision':>9}"]
-    for figure in (meta.get("automation") or {}).values():
+    automation = meta.get("automation") or {}
+    for figure in (automation.get("fields") or {}).values():
         for row in figure["rows"]:
             threshold = "-" if row["threshold_inner"] is None else f"{row['threshold_inner']:.3f}"
             lines.append(f"{figure['field']:<8} {figure['mode']:<12} {row['precision_target']:>6.2f} {threshold:>9} "
                          f"{row['coverage']:>9.3f} {row['precision']:>9.3f}" + ("  (configured)" if row["configured"] else ""))
+    for mode, figure in (automation.get("desk") or {}).items():
+        lines.append(f"desk, {mode}: needs_review {figure['needs_review']:.3f}, agency automatic {figure['agency_auto']:.3f} "
+                     f"at precision {figure['agency_auto_precision']:.3f} ({figure['n']} complaints)")
     return lines
 
 

@@ -133,7 +133,7 @@ def score_split(task: TaskConfig, data: TaskData, texts: list[str], train_idx, v
     if isinstance(estimator, AgencyRouter):
         if local_weights:
             scored.extra_sections.append(local_weight_table(estimator, data, texts, valid_idx, train_counts,
-                                                            task.frequent_min))
+                                                            task.frequent_min, split_name))
         if routing is not None and data.has_known_topics:
             metrics["with_known_topic"], scored.known_topic = known_topic_metrics(
                 estimator, data, texts, train_idx, valid_idx, train_counts, task.frequent_min,

@@ -58,7 +58,8 @@ def evaluate_strictly(name: str, task: TaskConfig, text: TextConfig, data: TaskD
         inner_train, inner_valid, inner_name = inner_split_indices(data, task, train_idx, evaluation.inner_fraction,
                                                                    seed)
         out.inner = score_split(task, data, texts, inner_train, inner_valid, inner_name, data_dir, seed,
-                                routing=routing, retired=retired)
+                                routing=routing, retired=retired, local_weights=True)
+        out.sections += out.inner.extra_sections[:1]  # a router's local-weight table, where local_weight is chosen
         out.metrics["inner"] = dict(out.inner.metrics)
         log(f"[{name}] {inner_name}: " + ", ".join(f"{k} {out.inner.metrics[k]:.3f}" for k in _keys(name)
                                                   if k in out.inner.metrics))

@@ -21,12 +21,13 @@ from classifier.lexicons import load_slang_lexicon, load_stopwords
 from classifier.model import ModelBundle
 from classifier.routing_table import RoutingTable
 from classifier.text import TextConfig, TextNormalizer
-from training.automation import answers, automation_metrics, automation_table, calibrate
+from training.automation import answers, automation_metrics, automation_table, calibrate, desk_on_held_out
 from training.config import RoutingTableConfig, TrainingConfig
 from training.readers import DataError
 from training.routing_table import build_routing_table
 from training.language_slices import language_slices
 from training.scoring import Scored, cross_validated, fit_model, report_section, score_split
+from training.sealed_test import load_sealed, with_estimate
 from training.strict_eval import evaluate_strictly, optimistic_note
 from training.task_data import (ExtraRows, TaskData, load_task_data, split_indices, uses_cross_validation,
                                 validation_fingerprint)
@@ -105,11 +106,12 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
         return normalizers.normalize(config.text, texts)
 
     estimators, task_meta, reports, all_files = {}, {}, [], {}
-    inner_answers, reported_answers, splits_used = {}, {}, {}
+    inner_answers, reported_answers, splits_used, held = {}, {}, {}, {}
     for name, task in config.tasks.items():
         t0 = time.perf_counter()
         data = load_task_data(task, data_dir)
         log(f"[{name}] {data.summary}")
+        sealed = load_sealed(name, task, data_dir, load_task_data, data.labels)  # before training: fails fast
 
         def inputs_for(text: TextConfig, data: TaskData = data) -> list[str]:
             return data.with_addresses(normalizers.normalize(text, data.texts))
@@ -140,12 +142,16 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
         if strict.inner is not None:
             inner_answers.update(field_answers(name, strict.inner, task.label_thresholds))
             splits_used[name] = (strict.inner.metrics["split"], split_name)
+            held[name] = (scored.estimator, data, train_idx, valid_idx)
         # The shipped model learns from every row; the figures above come from the held-out split.
         kept = [i for i, label in enumerate(data.original_labels) if label not in gone]
         estimators[name] = fit_model(task, [texts[i] for i in kept] + extra.texts,
                                      [data.labels[i] for i in kept] + extra.labels, config.seed,
                                      data.original_labels + extra.original_labels, data_dir,
                                      [1.0] * len(kept) + extra.weights)
+        if sealed is not None:  # the estimate: the final model scored once on labels nothing was chosen on
+            metrics, reports[-1] = with_estimate(task, metrics, reports[-1], estimators[name], sealed,
+                                                 inputs_for(config.text, sealed), texts, lambda m: log(f"[{name}] {m}"))
         learned = [data.original_labels[i] for i in kept] + extra.original_labels
         task_meta[name] = {"labels": sorted(set(learned)), "metrics": metrics,
                            "data": data.summary, "n_train": len(data.texts), "n_extra": len(extra.texts),
@@ -163,6 +169,13 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
     automation = automation_metrics(policy, inner_answers, reported_answers)
     if automation:
         reports.append(automation_table(automation, policy, inner_names, reported_names))
+    desk = None
+    if {"topic", "agency"} <= set(held) and held["agency"][1].has_known_topics:
+        (topic_model, topic_data, _, topic_valid), agency = held["topic"], held["agency"]
+        desk, section = desk_on_held_out(
+            normalizers.normalizer(config.text), policy, topic_model, topic_data, topic_valid, *agency,
+            config.routing_table.min_complaints if config.routing_table else 1)
+        reports.append(section)
 
     created = datetime.now(timezone.utc)
     version = created.strftime("%Y%m%dT%H%M%SZ")
@@ -179,7 +192,7 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
                       **{m: sys.modules[m].__version__ for m in ("torch", "transformers") if m in sys.modules}},
         "config": config.to_dict(),
         "confidence": policy.to_dict(),  # the configured policy with the thresholds measured above
-        "automation": automation,
+        "automation": {"fields": automation, "desk": desk},  # report.md: "Automation"
         "data_files": all_files,
         "routing_table": routing_table_metadata(config.routing_table, data_dir),
         "tasks": task_meta,
