@@ -15,7 +15,7 @@ from serving import model_store
 from serving.api.access import AccessMiddleware
 from serving.api.body_limits import BodyLimitMiddleware
 from serving.api.errors import GuardMiddleware, install_handlers
-from serving.api.routes import complaints, feedback, health, ikm, models, review_queue, sentiment
+from serving.api.routes import complaints, desk, feedback, health, ikm, models, review_queue, sentiment
 from serving.api.routes.common import GUARD_ERRORS
 from serving.core.config import Settings
 from serving.db.migrate import upgrade
@@ -29,7 +29,7 @@ DESCRIPTION = """Triage of Indonesian public-service complaints (topic, agency, 
 and IKM survey reports. Send an API key in the `X-API-Key` header; create one with
 `aduan keys create --scope desk|reporting|admin`."""
 
-ROUTERS = tuple(module.router for module in (complaints, sentiment, ikm, feedback, review_queue, models, health))
+ROUTERS = tuple(module.router for module in (complaints, sentiment, ikm, feedback, review_queue, models, health, desk))
 
 
 def load_initial_model(holder: ModelHolder, settings: Settings, reloaded: Path | None = None) -> None:

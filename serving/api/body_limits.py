@@ -19,6 +19,7 @@ ROUTE_LIMITS = {
     "/v1/complaints/classify-batch": "max_batch_body_bytes",
     "/v1/sentiment": "max_sentiment_body_bytes",
     "/v1/ikm/reports": "max_ikm_json_bytes",
+    "/desk/klasifikasi": "max_classify_body_bytes",  # the desk page's paste box: one complaint, as a form
 }
 UPLOAD_ROUTES = {"/v1/ikm/reports"}  # multipart there: the uploaded file's limit
 FORM_OVERHEAD = 64 * 1024  # boundaries, part headers and the option fields around an uploaded file

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # per-topic volumes are business data.
     metrics_scope: Literal["desk", "reporting", "admin"] | None = None
 
+    # How long a desk page sign-in (/desk, a desk key exchanged for a session cookie) lasts: one shift.
+    desk_session_minutes: int = Field(480, ge=1, le=7 * 24 * 60)
+
     # Request body sizes in bytes, checked from Content-Length and again while the body streams in, after
     # the API key and before anything is parsed. Text and batch limits are part of the request schemas
     # (serving.schemas): they are in the OpenAPI.

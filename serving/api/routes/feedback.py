@@ -8,6 +8,7 @@ it may hold personal data.
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy.orm import Session
 
 from classifier.labels import clean_label, label_problem, model_label_set
 from classifier.pii import mask_pii
@@ -50,10 +51,10 @@ def checked_value(body: FeedbackRequest, predicted: str | None, loaded: LoadedMo
     return mask_pii(clean_label(body.correct_value)), True
 
 
-@router.post("/v1/feedback", response_model=FeedbackResponse, status_code=201)
-def feedback(body: FeedbackRequest, key: DeskKey, loaded: ModelDep, session: SessionDep) -> FeedbackResponse:
-    """Record the correct topic, agency or urgency of a prediction (kind=correct), or confirm the
-    predicted one (kind=accept), for review and retraining."""
+def record_feedback(session: Session, body: FeedbackRequest, loaded: LoadedModel, api_key_id: int | None) -> Feedback:
+    """Check ``body`` against its stored prediction and the served model and add the feedback row to
+    ``session`` (the caller commits). POST /v1/feedback and the desk page (serving/api/routes/desk.py)
+    both write feedback through here: a 404 ApiError or a 422 naming the field otherwise."""
     if body.kind == "correct" and body.correct_value is None:  # checked before the lookup: a body error
         raise field_error("correct_value", "required for kind=correct", kind="missing")
     prediction = session.get(Prediction, body.prediction_id)
@@ -63,7 +64,15 @@ def feedback(body: FeedbackRequest, key: DeskKey, loaded: ModelDep, session: Ses
     value, new_label = checked_value(body, predicted, loaded)
     row = Feedback(prediction_id=prediction.id, field=body.field, kind=body.kind, predicted_value=predicted,
                    correct_value=value, new_label=new_label, note=mask_pii(body.note) if body.note else None,
-                   api_key_id=key.id)
+                   api_key_id=api_key_id)
     session.add(row)
+    return row
+
+
+@router.post("/v1/feedback", response_model=FeedbackResponse, status_code=201)
+def feedback(body: FeedbackRequest, key: DeskKey, loaded: ModelDep, session: SessionDep) -> FeedbackResponse:
+    """Record the correct topic, agency or urgency of a prediction (kind=correct), or confirm the
+    predicted one (kind=accept), for review and retraining."""
+    row = record_feedback(session, body, loaded, key.id)
     session.commit()
     return FeedbackResponse.model_validate(row, from_attributes=True)
