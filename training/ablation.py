@@ -68,6 +68,9 @@ def variants(text: TextConfig, task: TaskConfig, data: TaskData) -> list[Variant
             out.append(Variant(step, "on → off", text, replace(task, features=replace(features, **{key: off}))))
     if model.cue_rules:
         out.append(Variant("urgency tie-breaker rules", "on → off", text, replace(task, model=replace(model, cue_rules=False))))
+    if model.no_opinion_neutral:
+        out.append(Variant("no-opinion rule (neutral)", "on → off", text,
+                           replace(task, model=replace(model, no_opinion_neutral=False))))
     if task.router is not None:
         out.append(Variant("local-or-city model", _switched(task.router.local_model), text,
                            replace(task, router=replace(task.router, local_model=not task.router.local_model))))
