@@ -166,7 +166,7 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- ikm
-IKM_OUTPUTS = (".html", ".json", ".csv")
+IKM_OUTPUTS = (".html", ".json", ".csv", ".pdf")  # .pdf: the HTML printed by headless Chromium (aduan/html_pdf.py)
 
 
 def survey_sentiment(model_path: str | None):
@@ -185,7 +185,14 @@ def cmd_ikm(args: argparse.Namespace) -> int:
 
     suffix = Path(args.output).suffix.lower() if args.output else ".json"
     if suffix not in IKM_OUTPUTS:
-        raise CliError(f"-o {args.output}: unsupported output type {suffix!r}; use .html, .json or .csv")
+        raise CliError(f"-o {args.output}: unsupported output type {suffix!r}; use .html, .json, .csv or .pdf")
+    browser = None
+    if suffix == ".pdf":  # before the survey is read: a missing browser is known at once
+        from aduan.html_pdf import PdfUnavailable, find_chromium, html_to_pdf
+        try:
+            browser = find_chromium()
+        except PdfUnavailable as exc:
+            raise CliError(f"-o {args.output}: {exc}") from None
     frame = read_input_table(args.input, args.skip_bad_lines)
     try:
         report = build_report(frame, by=args.by.split(",") if args.by else (), sentiment=survey_sentiment(args.model),
@@ -194,6 +201,12 @@ def cmd_ikm(args: argparse.Namespace) -> int:
         raise CliError(f"{args.input}: {exc}") from None
     for message in report.warnings:
         warn(message)
+    if browser is not None:
+        try:
+            html_to_pdf(render_html(report), Path(args.output), browser)
+        except PdfUnavailable as exc:
+            raise CliError(f"-o {args.output}: {exc}") from None
+        return 0
     render = {".html": render_html, ".json": render_json, ".csv": render_csv}[suffix]
     if args.output:
         Path(args.output).write_text(render(report), encoding="utf-8")
@@ -365,7 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ikm", help="IKM report (PermenPANRB 14/2017) from an SKM survey CSV/XLSX")
     p.add_argument("input", help="CSV or XLSX, one row per respondent with answers u1..u9 (1-4)")
-    p.add_argument("-o", "--output", help=".html, .json or .csv (default: JSON on stdout)")
+    p.add_argument("-o", "--output", help=".html, .json, .csv or .pdf (printed with a locally installed headless "
+                                          "Chromium; default: JSON on stdout)")
     p.add_argument("--by", help="comma-separated grouping columns, e.g. unit,period")
     p.add_argument("--population", type=int, help="population size: warn when respondents are below the minimum sample")
     p.add_argument("--weight", choices=("exact", "0.111"), default="exact",

@@ -19,7 +19,7 @@ from classifier.pii import mask_pii
 from classifier.predict import TaskNotTrained
 from classifier.csv_output import safe_csv
 from classifier.tables import DEFAULT_LIMITS
-from classifier.themes import ThemeCount, count_themes
+from classifier.themes import ThemeCount, count_themes, states_complaint
 
 SentimentFn = Callable[[list[str]], list[str]]
 
@@ -227,7 +227,10 @@ def _group(key: dict[str, str], rows: pd.DataFrame, answers: pd.DataFrame, comme
         themed, sentiment = written, None
     else:
         mine = labels.reindex(written.index)
-        themed = written[mine.isin(NEGATIVE_LABELS)]
+        # Negative comments, and any other that states a complaint phrase such as an unofficial fee
+        # (classifier/themes.py, Theme.complaint): a flat "ada pungutan di luar biaya resmi" is often neutral.
+        negative = mine.isin(NEGATIVE_LABELS)
+        themed = written[negative | written.where(~negative, "").map(lambda t: bool(t) and states_complaint(t))]
         counts = Counter(mine)
         # Every label of the survey is listed, 0 where this group has none, so that groups line up.
         sentiment = {label: counts[label] for label in _ordered(Counter(labels), SENTIMENT_ORDER)}
@@ -357,8 +360,13 @@ SENTIMENT_COLORS = {"positive": "#43a047", "positif": "#43a047", "neutral": "#9e
                     "negative": "#e53935", "negatif": "#e53935"}
 
 
-def _trend_chart(trend: list[TrendPoint], width: int = 640, height: int = 220, pad: int = 36) -> dict | None:
-    """Pixel coordinates of the trend points on a 25–100 scale, for the inline SVG."""
+def _trend_chart(trend: list[TrendPoint], width: int = 640, height: int = 220, pad: int = 36,
+                 label_room: int = 84) -> dict | None:
+    """Pixel coordinates of the trend points on a 25–100 scale, for the inline SVG.
+
+    The grade lines' labels sit right of the plot, in ``label_room`` pixels of their own: a point's
+    value label (above the point) then never lands on one, whichever period is near a grade line.
+    """
     points = [p for p in trend if p.ikm is not None]
     if not points:
         return None
@@ -366,10 +374,11 @@ def _trend_chart(trend: list[TrendPoint], width: int = 640, height: int = 220, p
     def y(value: float) -> float:
         return round(pad + (100 - value) / 75 * (height - 2 * pad), 1)
 
-    step = (width - 2 * pad) / max(len(points) - 1, 1)
-    xs = [round(pad + i * step if len(points) > 1 else width / 2, 1) for i in range(len(points))]
+    right = width - label_room  # the plot's right edge
+    step = (right - pad) / max(len(points) - 1, 1)
+    xs = [round(pad + i * step if len(points) > 1 else (pad + right) / 2, 1) for i in range(len(points))]
     return {
-        "width": width, "height": height, "pad": pad,
+        "width": width, "height": height, "pad": pad, "right": right,
         "points": [{"x": x, "y": y(p.ikm), "period": p.period, "ikm": p.ikm, "grade": p.grade}
                    for x, p in zip(xs, points)],
         "bands": [{"y": y(float(bound)), "label": f"{g.letter} ≥ {bound}"} for bound, g in ikm.GRADES[:-1]],

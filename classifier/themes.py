@@ -25,6 +25,10 @@ class Theme:
     label: str
     unsur: str
     phrases: tuple[str, ...]
+    # Phrases that make a comment a complaint about this unsur whatever a sentiment model says: an
+    # unofficial fee is often reported flatly ("ada pungutan di luar biaya resmi"), and a model
+    # trained on reviews scores that neutral. Not when negated ("tanpa pungli", "tidak ada calo").
+    complaint: tuple[str, ...] = ()
 
 
 # Phrases are whole words after slang normalization ("gak" → "tidak"), so inflected forms are
@@ -40,7 +44,11 @@ THEMES: tuple[Theme, ...] = (
         "lambat", "lelet", "molor", "terlambat", "menunggu", "nunggu", "berhari hari", "berminggu minggu")),
     Theme("biaya", "biaya / pungli", "u4", (
         "biaya", "tarif", "bayar", "membayar", "dibayar", "mahal", "pungli", "pungutan", "uang rokok",
-        "uang pelicin", "calo", "amplop")),
+        "uang pelicin", "calo", "amplop"), complaint=(
+        "pungli", "pungutan liar", "pungutan di luar", "di luar biaya resmi", "di luar tarif resmi",
+        "di luar ketentuan", "biaya tambahan", "biaya tidak resmi", "uang rokok", "uang pelicin", "uang kopi",
+        "uang jasa", "uang terima kasih", "calo", "amplop", "minta uang", "diminta uang", "dimintai uang",
+        "diminta bayar", "dimintai bayaran", "tanpa kuitansi", "tanpa kwitansi", "tidak ada kuitansi")),
     Theme("produk", "hasil layanan tidak sesuai", "u5", (
         "salah cetak", "salah ketik", "salah tulis", "typo", "tidak sesuai", "blanko", "hasilnya",
         "produk")),
@@ -61,11 +69,18 @@ THEMES: tuple[Theme, ...] = (
 _WORD = re.compile(r"[a-z]+")
 # Possessive enclitics, Indonesian ("syaratnya", "berkasku") and Javanese ("petugase", "antrine"),
 # are allowed after any phrase.
-_PATTERNS = {
-    theme.key: re.compile(r"\b(" + "|".join(sorted(map(re.escape, theme.phrases), key=len, reverse=True))
-                          + r")(?:nya|ku|mu|ne|e)?\b")
-    for theme in THEMES
-}
+def _pattern(phrases) -> re.Pattern:
+    return re.compile(r"\b(" + "|".join(sorted(map(re.escape, phrases), key=len, reverse=True))
+                      + r")(?:nya|ku|mu|ne|e)?\b")
+
+
+_PATTERNS = {theme.key: _pattern(theme.phrases + theme.complaint) for theme in THEMES}
+_COMPLAINTS = {theme.key: _pattern(theme.complaint) for theme in THEMES if theme.complaint}
+# A complaint phrase after one of these (within three words) is denied, not reported: "tidak ada
+# pungli", "bebas calo", "tanpa uang pelicin", "belum pernah diminta uang". "tanpa kuitansi" is a
+# complaint phrase itself, so a negator inside the phrase does not count.
+_NEGATORS = frozenset({"tidak", "tanpa", "bebas", "bukan", "belum", "anti", "nol", "bersih", "jangan"})
+_NEGATION_WINDOW = 3
 
 
 @lru_cache(maxsize=1)
@@ -99,6 +114,25 @@ def match_themes(text: str, language: LanguageIdentifier | None = None) -> dict[
     return found
 
 
+def complaint_cues(text: str, language: LanguageIdentifier | None = None) -> dict[str, list[str]]:
+    """Theme key → the complaint phrases (``Theme.complaint``) that ``text`` states and does not deny."""
+    normalized = normalize_comment(text, language)
+    found = {}
+    for key, pattern in _COMPLAINTS.items():
+        stated = [m.group(1) for m in pattern.finditer(normalized)
+                  if not _NEGATORS & set(normalized[:m.start()].split()[-_NEGATION_WINDOW:])]
+        if stated:
+            found[key] = stated
+    return found
+
+
+@lru_cache(maxsize=2**16)
+def states_complaint(text: str) -> bool:
+    """Whether ``text`` states one of the themes' complaint phrases (built-in language cues). Cached: an
+    IKM report checks each comment once per group it falls in, and short SKM comments repeat."""
+    return bool(complaint_cues(text))
+
+
 class ThemeCount(BaseModel):
     key: str
     label: str
@@ -113,8 +147,8 @@ def count_themes(texts: list[str], examples: int = 2,
     """Comments per theme, most frequent first, and the number of comments that matched none.
 
     A comment counts once per theme however many of its phrases it contains; the first
-    ``examples`` comments of each theme are kept as they are, so mask them beforehand.
-    ``language`` as for :func:`match_themes`.
+    ``examples`` distinct comments of each theme (ignoring case and spacing) are kept as they are,
+    so mask them beforehand. ``language`` as for :func:`match_themes`.
     """
     comments: Counter[str] = Counter()
     phrases: dict[str, Counter[str]] = {theme.key: Counter() for theme in THEMES}
@@ -126,10 +160,14 @@ def count_themes(texts: list[str], examples: int = 2,
         for key, hits in found.items():
             comments[key] += 1
             phrases[key].update(hits)
-            if len(samples[key]) < examples:
+            if len(samples[key]) < examples and _same_text(text) not in map(_same_text, samples[key]):
                 samples[key].append(text)
     by_key = {theme.key: theme for theme in THEMES}
     counts = [ThemeCount(key=key, label=by_key[key].label, unsur=by_key[key].unsur, comments=n,
                          phrases=dict(phrases[key].most_common()), examples=samples[key])
               for key, n in comments.most_common()]
     return counts, unmatched
+
+
+def _same_text(text: str) -> str:
+    return " ".join(text.casefold().split()).strip(" .,!")

@@ -287,7 +287,7 @@ def test_cli_uses_the_model_sentiment(fixtures_dir, monkeypatch, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["--by", "kota"], "--by kota: no such column"),
-    (["-o", "report.pdf"], "unsupported output type '.pdf'"),
+    (["-o", "report.docx"], "unsupported output type '.docx'"),
     (["--population", "0"], "population"),
 ])
 def test_cli_bad_input_is_one_line_on_stderr(fixtures_dir, no_models, capsys, args, message):
