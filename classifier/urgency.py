@@ -40,6 +40,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from classifier.pii import mask_pii
 
 TINGGI = "tinggi"
+# With no active cue P(tinggi) is capped here: a tinggi threshold must lie above it (training config).
+NO_CUE_CAP = 0.1
 
 
 @dataclass(frozen=True)
@@ -485,7 +487,7 @@ class CueRuleClassifier(BaseEstimator, ClassifierMixin):
     of the wrapped pipeline's :class:`UrgencyCues` when it has one, so features and rules agree.
     """
 
-    def __init__(self, estimator, strong_floor: float = 0.6, no_cue_cap: float = 0.15, positive: str = TINGGI):
+    def __init__(self, estimator, strong_floor: float = 0.6, no_cue_cap: float = NO_CUE_CAP, positive: str = TINGGI):
         self.estimator = estimator
         self.strong_floor = strong_floor
         self.no_cue_cap = no_cue_cap

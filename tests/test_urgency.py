@@ -171,7 +171,9 @@ def test_label_thresholds_pick_the_label_that_reaches_its_threshold():
 def test_config_validates_thresholds_and_cv():
     base = {"tasks": {"urgency": {"sources": [{"path": "x.csv"}]}}}
     for bad, where in (({"label_thresholds": {"tinggi": 1.5}}, "label_thresholds.tinggi"),
-                       ({"split": {"cv_folds": 1}}, "cv_folds")):
+                       ({"split": {"cv_folds": 1}}, "cv_folds"),
+                       ({"label_thresholds": {"tinggi": 0.1}, "model": {"kind": "logreg", "cue_rules": True}},
+                        r"label_thresholds.tinggi: expected above 0.1, the cue rules' cap")):
         data = json.loads(json.dumps(base))
         data["tasks"]["urgency"].update(bad)
         with pytest.raises(ConfigError, match=where):
@@ -277,6 +279,7 @@ def test_configured_urgency_model_cross_validates_above_floors(data_dir):
     cv = cross_validate(lambda t, y: fit_task(task, t, y, config.seed), normalizer.transform(data.texts),
                         data.labels, task.split.cv_folds, task.split.cv_repeats, config.seed, task.label_thresholds)
     spread = cv.spread()
-    # Measured (5-fold x 3): macro-F1 0.756, tinggi recall 0.920; a plain TF-IDF + LinearSVC: 0.452 and 0.111.
-    assert spread["macro_f1_mean"] >= 0.73
+    # Measured on the 800 + 1,200 labels (5-fold x 3, tinggi threshold 0.15): macro-F1 0.701, tinggi recall
+    # 0.901; a plain TF-IDF + LinearSVC: 0.524 and 0.176. Optimistic: the cues were written reading these.
+    assert spread["macro_f1_mean"] >= 0.68
     assert spread["recall"]["tinggi"]["mean"] >= 0.88

@@ -13,6 +13,7 @@ from typing import Any
 
 from classifier.confidence import ConfidencePolicy
 from classifier.text import TextConfig
+from classifier.urgency import NO_CUE_CAP, TINGGI
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -249,6 +250,9 @@ class TaskConfig:
                 raise ValueError(f"label_thresholds.{label}: expected a number in (0, 1], got {threshold!r}")
         if self.rare_labels not in ("drop", "keep"):
             raise ValueError(f"rare_labels: expected drop or keep, got {self.rare_labels!r}")
+        if self.model.cue_rules and self.label_thresholds.get(TINGGI, 1.0) <= NO_CUE_CAP:
+            raise ValueError(f"label_thresholds.{TINGGI}: expected above {NO_CUE_CAP}, the cue rules' cap on "
+                             f"P({TINGGI}) without a cue (else every complaint without a cue may be {TINGGI})")
         if self.valid_sources and self.split.cv_folds:
             raise ValueError("valid_sources and split.cv_folds both choose the validation rows: keep one")
         if self.min_examples < 1:

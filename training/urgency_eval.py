@@ -3,7 +3,7 @@ its ablations, and optionally self-training on the unlabeled 2022 complaints.
 
     python -m training.urgency_eval [--config configs/default.toml] [--data-dir DIR]
                                     [--folds 5] [--repeats 3] [--self-training]
-                                    [--score-on LABELS.csv]
+                                    [--score-on LABELS.csv] [--configured-only]
 
 Every variant is scored on the same folds of the labeled urgency set. With ``--score-on``, the
 configured source whose ``labels`` file that is becomes a test set instead: every variant is fitted
@@ -162,6 +162,35 @@ def score_on_held_out_labels(task: TaskConfig, runs: list[Variant], labels: str,
             print(f"| {t:.2f} | {p:.3f} | {r:.3f} | {macro:.3f} |")
 
 
+def rows_by_source(task: TaskConfig, data_dir: Path, texts: list[str]) -> dict[str, np.ndarray]:
+    """Which of the task's rows (``texts``: its cleaned raw texts) come from each source, by source name."""
+    index = {t: i for i, t in enumerate(texts)}
+    masks = {}
+    for source in task.sources:
+        part = load_task_data(replace(task, sources=[source], rare_labels="keep", min_examples=1), data_dir)
+        mask = np.zeros(len(texts), dtype=bool)
+        mask[[index[t] for t in part.texts if t in index]] = True
+        masks[Path(source.labels or source.path).name] = mask
+    return masks
+
+
+def by_source_table(cv: CrossValidation, masks: dict[str, np.ndarray]) -> str:
+    """Tinggi precision / recall and macro-F1 of each threshold on each source's rows (means over repeats):
+    the rows of one annotator team may read differently from another's."""
+    lines = [f"| rows | {TINGGI} threshold | precision | recall | macro-F1 |", "|---|---|---|---|---|"]
+    y_all = np.asarray(cv.y_true, dtype=object)
+    for name, mask in masks.items():
+        for t in THRESHOLD_GRID:
+            scores = []
+            for y_pred in cv.predictions({**cv.thresholds, TINGGI: t}):
+                y, pred = y_all[mask], np.asarray(y_pred, dtype=object)[mask]
+                (p,), (r,), _, _ = precision_recall_fscore_support(y, pred, labels=[TINGGI], zero_division=0)
+                scores.append((p, r, f1_score(y, pred, labels=cv.classes, average="macro", zero_division=0)))
+            p, r, macro = np.mean(scores, axis=0)
+            lines.append(f"| {name} ({mask.sum()}) | {t:.2f} | {p:.3f} | {r:.3f} | {macro:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(DEFAULT_CONFIG))
@@ -170,6 +199,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--self-training", action="store_true", help="also try pseudo-labels on unlabeled complaints")
     parser.add_argument("--pseudo-confidence", type=float, default=0.9)
+    parser.add_argument("--configured-only", action="store_true", help="skip the baseline and the ablations")
     parser.add_argument("--score-on", metavar="LABELS", help="a configured source's labels file: fit on the other "
                                                              "sources and score on it once, instead of CV")
     args = parser.parse_args(argv)
@@ -183,6 +213,8 @@ def main(argv=None) -> int:
     normalizer = TextNormalizer(config.text, slang=load_slang_lexicon(data_dir), stopwords=load_stopwords(data_dir),
                                 language=load_language_identifier(data_dir))
     runs = variants(task, config.seed)
+    if args.configured_only:
+        runs = runs[-1:]
     if args.score_on:
         score_on_held_out_labels(task, runs, args.score_on, data_dir, normalizer.transform)
         return 0
@@ -208,6 +240,8 @@ def main(argv=None) -> int:
     if configured is not None and task.label_thresholds:
         print("\nConfigured model:\n")
         print(configured.markdown())
+        print(f"#### Threshold for {TINGGI} on each source's rows\n")
+        print(by_source_table(configured, rows_by_source(task, data_dir, data.texts)))
     return 0
 
 
