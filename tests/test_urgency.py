@@ -4,6 +4,7 @@ Unit tests use sentences written for these tests; the integration test cross-val
 configured urgency model on the real labeled set.
 """
 import json
+import re
 from pathlib import Path
 
 import joblib
@@ -248,6 +249,44 @@ def test_training_stores_thresholds_and_cv_report(urgency_model):
     assert [row["threshold"] for row in metrics["threshold_tradeoff"]["tinggi"]][:2] == [0.1, 0.15]
     report = (urgency_model / "report.md").read_text()
     assert "### Cross-validation" in report and "Threshold for tinggi: precision vs recall" in report
+
+
+# ---------------------------------------------------------------- the sealed test set
+def test_the_final_model_is_scored_once_on_the_sealed_set(urgency_model):
+    meta = json.loads((urgency_model / "model.json").read_text())
+    sealed = meta["tasks"]["urgency"]["metrics"]["sealed_test"]
+    assert sealed["n"] == 9 and sealed["source"].endswith("urgency_sealed_labels.csv")
+    assert {c: row["support"] for c, row in sealed["per_class"].items()} == {"rendah": 2, "sedang": 4, "tinggi": 3}
+    # The figures are those of the saved model on the sealed complaints, as prediction decides them.
+    texts = pd.read_csv(FIXTURES / "urgency_sealed_texts.csv", dtype=str)
+    labels = pd.read_csv(FIXTURES / "urgency_sealed_labels.csv", dtype=str)
+    truth = texts.merge(labels, on="id")
+    predicted = [p.urgency.label for p in classifier.load_model(urgency_model).predict(truth["text"].tolist())]
+    hits = [t == q == "tinggi" for t, q in zip(truth["urgency"], predicted)]
+    assert sealed["tinggi_recall"] == pytest.approx(sum(hits) / 3)
+    assert sealed["tinggi_precision"] == pytest.approx(sum(hits) / max(predicted.count("tinggi"), 1))
+    assert sealed["macro_f1_ci95"][0] <= sealed["macro_f1"] <= sealed["macro_f1_ci95"][1]
+    report = (urgency_model / "report.md").read_text()
+    estimate = report.index("### Estimate: sealed test set (urgency_sealed_labels.csv, scored once)")
+    assert estimate < report.index("### Cross-validation")  # the estimate comes first
+
+
+@pytest.mark.parametrize("labels, message", [
+    (None, r"tasks\.urgency\.sealed_test: .*missing_sealed\.csv: file not found"),
+    ("id,urgency\n101,tinggi\n104,darurat\n", r"tasks\.urgency\.sealed_test: label\(s\) \['darurat'\] are not among"),
+])
+def test_a_configured_sealed_set_that_cannot_be_read_fails_before_training(tmp_path, capsys, labels, message):
+    config = (FIXTURES / "config_urgency.toml").read_text().replace('labels = "urgency_sealed_labels.csv"',
+                                                                    'labels = "missing_sealed.csv"')
+    (tmp_path / "run.toml").write_text(config)
+    if labels is not None:
+        (tmp_path / "missing_sealed.csv").write_text(labels)
+    out = tmp_path / "models"
+    assert main(["train", "--config", str(tmp_path / "run.toml"), "--data-dir", str(FIXTURES),
+                 "--output", str(out)]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()[-1:]
+    assert re.search(message, line)
+    assert not list(out.glob("*/model.json"))
 
 
 def test_predict_outputs_urgency_with_reasons(urgency_model, tmp_path):

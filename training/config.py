@@ -241,6 +241,9 @@ class TaskConfig:
     label_thresholds: dict[str, float] = field(default_factory=dict)
     # Validate on these files instead of a split of ``sources`` (e.g. SmSA's own valid file).
     valid_sources: list[SourceConfig] = field(default_factory=list)
+    # Labels never used for training or for choosing anything (e.g. a labels file with ``id``): the
+    # final model is scored on them once per run and that is the task's estimate (training/sealed_test.py).
+    sealed_test: SourceConfig | None = None
 
     def __post_init__(self):
         if not self.sources:
@@ -253,6 +256,8 @@ class TaskConfig:
         if self.model.cue_rules and self.label_thresholds.get(TINGGI, 1.0) <= NO_CUE_CAP:
             raise ValueError(f"label_thresholds.{TINGGI}: expected above {NO_CUE_CAP}, the cue rules' cap on "
                              f"P({TINGGI}) without a cue (else every complaint without a cue may be {TINGGI})")
+        if self.sealed_test is not None and self.router is not None:
+            raise ValueError("sealed_test: not supported for a routed agency task")
         if self.valid_sources and self.split.cv_folds:
             raise ValueError("valid_sources and split.cv_folds both choose the validation rows: keep one")
         if self.min_examples < 1:
@@ -267,6 +272,8 @@ class TaskConfig:
         data["sources"] = [_build(SourceConfig, s, f"{where}.sources[{i}]") for i, s in enumerate(sources)]
         data["valid_sources"] = [_build(SourceConfig, s, f"{where}.valid_sources[{i}]")
                                  for i, s in enumerate(data.get("valid_sources") or [])]
+        if data.get("sealed_test") is not None:
+            data["sealed_test"] = _build(SourceConfig, data["sealed_test"], f"{where}.sealed_test")
         for key, cls_ in (("split", SplitConfig), ("features", FeatureConfig), ("model", ModelConfig)):
             data[key] = _build(cls_, data.get(key), f"{where}.{key}")
         if data.get("router") is not None:
@@ -454,8 +461,8 @@ class TrainingConfig:
         if config.routing_table and config.routing_table.file:
             config.routing_table.file = str((path.parent / config.routing_table.file).resolve())
         for task in config.tasks.values():  # labels files, like the routing table, sit next to the config
-            for source in task.sources + task.valid_sources:
-                if source.labels:
+            for source in task.sources + task.valid_sources + [task.sealed_test]:
+                if source is not None and source.labels:
                     source.labels = str((path.parent / source.labels).resolve())
         return config
 
