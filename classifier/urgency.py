@@ -228,7 +228,8 @@ NEGATORS = frozenset("tidak tdk tak gak ga gk nggak ngga nggk enggak engga ndak 
 HYPOTHETICALS = frozenset(
     "khawatir khawatirnya kuatir kuwatir kawatir khawatirkan dikhawatirkan dikhawatir dikuatirkan dikuwatirkan "
     "dikawatirkan kwatir kwatirkan dikwatirkan hawatir dihawatirkan kuatirkan khuatir was takut takutnya ditakutkan "
-    "takutkan rawan rentan berpotensi potensi bisa bs dapat dpt kalau kalo klo kl jika jikalau apabila bila seandainya andai agar supaya spy biar jangan jgn sebelum sblm menghindari "
+    "takutkan rawan rentan berpotensi potensi bisa bs dapat dpt kalau kalo klo kl jika jikalau apabila bila "
+    "seandainya andai agar supaya spy biar jangan jgn sebelum sblm menghindari "
     "hindari mencegah antisipasi mengantisipasi menunggu nunggu mungkin kemungkinan dimungkinkan resiko risiko "
     "beresiko berisiko mengakibatkan menyebabkan".split())
 

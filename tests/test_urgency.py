@@ -275,7 +275,7 @@ def test_the_final_model_is_scored_once_on_the_sealed_set(urgency_model):
     (None, r"tasks\.urgency\.sealed_test: .*missing_sealed\.csv: file not found"),
     ("id,urgency\n101,tinggi\n104,darurat\n", r"tasks\.urgency\.sealed_test: label\(s\) \['darurat'\] are not among"),
 ])
-def test_a_configured_sealed_set_that_cannot_be_read_fails_before_training(tmp_path, capsys, labels, message):
+def test_a_configured_sealed_set_that_cannot_be_used_fails_clearly(tmp_path, capsys, labels, message):
     config = (FIXTURES / "config_urgency.toml").read_text().replace('labels = "urgency_sealed_labels.csv"',
                                                                     'labels = "missing_sealed.csv"')
     (tmp_path / "run.toml").write_text(config)

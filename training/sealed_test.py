@@ -22,38 +22,41 @@ from training.readers import DataError
 BOOTSTRAP_SAMPLES = 1000
 
 
-def load_sealed(name: str, task: TaskConfig, data_dir: Path, load: Callable, known_labels: Sequence[str]):
-    """The task's sealed test rows (``load`` is training.train.load_task_data), or None when none is
-    configured. Read before training, so that a missing file or an unknown label fails at once."""
+def load_sealed(name: str, task: TaskConfig, data_dir: Path, load: Callable):
+    """The task's sealed test rows (``load`` is training.task_data.load_task_data), or None when none is
+    configured. Read before any training, so that a missing file fails at once."""
     if task.sealed_test is None:
         return None
     sealed = replace(task, sources=[task.sealed_test], valid_sources=[], rare_labels="keep", min_examples=1)
     try:
-        data = load(sealed, data_dir)
-        unknown = sorted(set(data.labels) - set(known_labels))
-        if unknown:
-            raise DataError(f"label(s) {unknown} are not among the training labels {sorted(set(known_labels))}")
+        return load(sealed, data_dir)
     except DataError as exc:
         raise DataError(f"tasks.{name}.sealed_test: {exc} (labels kept for the final scoring only; "
                         f"remove sealed_test from the config to train without them)") from None
-    return data
 
 
-def with_estimate(task: TaskConfig, metrics: dict, report: str, estimator, sealed, sealed_inputs: Sequence[str],
-                  training_inputs: Sequence[str], log: Callable[[str], None] = print) -> tuple[dict, str]:
+def with_estimate(name: str, task: TaskConfig, metrics: dict, report: str, estimator, sealed,
+                  sealed_inputs: Sequence[str], training_inputs: Sequence[str],
+                  log: Callable[[str], None] = print) -> tuple[dict, str]:
     """The task's metrics and report section with the sealed-test figures of the final model (``sealed``
     from :func:`load_sealed`, ``sealed_inputs`` its model inputs) as the task's estimate."""
     seen = set(training_inputs)
     keep = [i for i, text in enumerate(sealed_inputs) if text not in seen]  # never score a training example
-    scores = scores_on_labels([sealed.labels[i] for i in keep], estimator.predict_proba([sealed_inputs[i] for i in keep]),
-                              list(estimator.classes_), task.label_thresholds)
+    try:
+        if not keep:
+            raise DataError(f"all {len(sealed_inputs)} complaints are also training complaints")
+        scores = scores_on_labels([sealed.labels[i] for i in keep],
+                                  estimator.predict_proba([sealed_inputs[i] for i in keep]),
+                                  list(estimator.classes_), task.label_thresholds)
+    except DataError as exc:
+        raise DataError(f"tasks.{name}.sealed_test: {exc}") from None
     scores.update(source=task.sealed_test.labels or task.sealed_test.path, data=sealed.summary,
                   equal_to_a_training_text=len(sealed_inputs) - len(keep))
     metrics["sealed_test"] = scores
     title = f"### Estimate: sealed test set ({Path(scores['source']).name}, scored once)"
     section = (scores_markdown(title, scores) + "\nThis is the task's estimate: the final model, scored once on labels "
                "that no rule or setting was chosen on. The figures below come from the training labels.")
-    log(f"sealed test: {headline(scores)}")
+    log(f"[{name}] sealed test: {headline(scores)}")
     heading, rest = report.split("\n\n", 1)
     return metrics, f"{heading}\n\n{section}\n\n{rest}"
 
@@ -65,7 +68,7 @@ def scores_on_labels(y_true: Sequence[str], proba: np.ndarray, classes: Sequence
     classes = list(classes)
     unknown = sorted(set(y_true) - set(classes))
     if unknown:
-        raise DataError(f"test labels {unknown} are not among the model's labels {classes}")
+        raise DataError(f"label(s) {unknown} are not among the model's labels {classes}")
     y_true = np.asarray(y_true, dtype=object)
     y_pred = np.asarray([classes[j] for j in threshold_decisions(proba, classes, thresholds)], dtype=object)
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=classes, zero_division=0)

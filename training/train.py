@@ -107,11 +107,12 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
 
     estimators, task_meta, reports, all_files = {}, {}, [], {}
     inner_answers, reported_answers, splits_used, held = {}, {}, {}, {}
+    # Sealed test sets are read first: a missing one fails before any training.
+    sealed_sets = {name: load_sealed(name, task, data_dir, load_task_data) for name, task in config.tasks.items()}
     for name, task in config.tasks.items():
         t0 = time.perf_counter()
         data = load_task_data(task, data_dir)
         log(f"[{name}] {data.summary}")
-        sealed = load_sealed(name, task, data_dir, load_task_data, data.labels)  # before training: fails fast
 
         def inputs_for(text: TextConfig, data: TaskData = data) -> list[str]:
             return data.with_addresses(normalizers.normalize(text, data.texts))
@@ -149,9 +150,9 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
                                      [data.labels[i] for i in kept] + extra.labels, config.seed,
                                      data.original_labels + extra.original_labels, data_dir,
                                      [1.0] * len(kept) + extra.weights)
-        if sealed is not None:  # the estimate: the final model scored once on labels nothing was chosen on
-            metrics, reports[-1] = with_estimate(task, metrics, reports[-1], estimators[name], sealed,
-                                                 inputs_for(config.text, sealed), texts, lambda m: log(f"[{name}] {m}"))
+        if sealed_sets[name] is not None:  # the estimate: the final model scored once on labels nothing was chosen on
+            metrics, reports[-1] = with_estimate(name, task, metrics, reports[-1], estimators[name], sealed_sets[name],
+                                                 inputs_for(config.text, sealed_sets[name]), texts, log)
         learned = [data.original_labels[i] for i in kept] + extra.original_labels
         task_meta[name] = {"labels": sorted(set(learned)), "metrics": metrics,
                            "data": data.summary, "n_train": len(data.texts), "n_extra": len(extra.texts),
