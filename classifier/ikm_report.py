@@ -356,6 +356,8 @@ def render_csv(report: IkmReport) -> str:
 _TEMPLATES = Environment(loader=PackageLoader("classifier", "resources"), autoescape=select_autoescape(["html"]),
                          trim_blocks=True, lstrip_blocks=True)
 GRADE_COLORS = {"A": "#2e7d32", "B": "#7cb342", "C": "#f9a825", "D": "#c62828", None: "#9e9e9e"}
+# Text on a grade badge: white on the dark A and D colours, near-black on B, C and none (WCAG AA contrast).
+BADGE_TEXT = {"A": "#ffffff", "B": "#1b1b1b", "C": "#1b1b1b", "D": "#ffffff", None: "#1b1b1b"}
 SENTIMENT_COLORS = {"positive": "#43a047", "positif": "#43a047", "neutral": "#9e9e9e", "netral": "#9e9e9e",
                     "negative": "#e53935", "negatif": "#e53935"}
 
@@ -388,7 +390,7 @@ def _trend_chart(trend: list[TrendPoint], width: int = 640, height: int = 220, p
 def render_html(report: IkmReport, title: str = "Laporan Indeks Kepuasan Masyarakat") -> str:
     """One self-contained HTML page: inline CSS and SVG, no scripts, no external files."""
     return _TEMPLATES.get_template("ikm_report.html").render(
-        report=report, title=title, unsur=ikm.UNSUR, grade_colors=GRADE_COLORS,
+        report=report, title=title, unsur=ikm.UNSUR, grade_colors=GRADE_COLORS, badge_text=BADGE_TEXT,
         sentiment_colors=SENTIMENT_COLORS, trend=_trend_chart(report.trend), describe=_describe,
         invalid_shown=report.invalid_answers[:MAX_HTML_INVALID],
     )

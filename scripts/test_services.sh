@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run a command (the test suite) with a throwaway PostgreSQL for the API's database tests.
+# Run a command (the test suite) with a throwaway PostgreSQL for the API's database tests (and Chromium
+# for the browser tests).
 #
 # ADUAN_TEST_DATABASE_URL already set: that database is used as it is. Otherwise a private
 # cluster is created in a temporary directory on a free local port and removed afterwards; when
@@ -7,6 +8,16 @@
 # CI), it is installed first (apt-get update; apt-get install -y postgresql). Without PostgreSQL
 # the command still runs: its PostgreSQL tests skip, or fail when CI=true.
 set -euo pipefail
+
+# The browser tests (tests/browser) drive Debian's chromium with Playwright; no browser is downloaded
+# at run time. Missing, as root with apt-get: installed from the archive (without it they skip, or
+# fail under CI=true).
+if ! command -v chromium >/dev/null && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    echo "test_services: installing Chromium: apt-get update && apt-get install -y chromium" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2 \
+        || echo "test_services: apt-get could not install chromium" >&2
+fi
 
 if [[ -n "${ADUAN_TEST_DATABASE_URL:-}" ]]; then
     exec "$@"
