@@ -98,7 +98,8 @@ def run_ablation(task_name: str, task: TaskConfig, text: TextConfig, data: TaskD
     reference's metrics per split, shown as a row of its own. ``inputs_for(text_config)``: the model
     inputs (normalized texts) under a text configuration."""
     keys = ABLATION_METRICS.get(task_name, (PRIMARY_METRICS.get(task_name, "macro_f1"),))
-    rows = [_row("plain reference", "word TF-IDF + LinearSVC on raw text", reference, configured, keys)]
+    rows = [_row("plain reference", "word TF-IDF + LinearSVC on raw text",
+                 {s.name: reference[s.name] for s in splits if s.name in reference}, configured, keys)]
     for variant in variants(text, task, data):
         scored = {}
         for split in splits:

@@ -175,7 +175,7 @@ class ModelConfig:
 
     kind: str = "linear_svc"
     C: float = 0.5
-    class_weight: str | None = "balanced"
+    class_weight: str | None = "balanced"  # balanced | none (TOML has no null)
     calibration: str = "sigmoid"  # sigmoid | isotonic | none (softmax of the SVM's scores: not calibrated)
     calibration_folds: int = 3
     cue_rules: bool = False  # linear kinds: apply the urgency guideline's tie-breakers (classifier/urgency.py)
@@ -191,6 +191,10 @@ class ModelConfig:
     device: str = "auto"  # where fine-tuning runs: auto = CUDA when present, else CPU (prediction: always auto)
 
     def __post_init__(self):
+        if self.class_weight in ("none", False):
+            self.class_weight = None
+        if self.class_weight not in (None, "balanced"):
+            raise ValueError(f"class_weight: expected balanced or none, got {self.class_weight!r}")
         if self.kind not in MODEL_KINDS:
             raise ValueError(f"kind: expected one of {MODEL_KINDS}, got {self.kind!r}")
         if self.kind == "transformer":
