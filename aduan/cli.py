@@ -10,16 +10,16 @@ import json
 import logging
 import os
 import sys
-from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from classifier.model import ModelNotFound, find_latest_model
-from aduan.parallel import default_jobs, map_in_chunks
-from classifier.predict import EXPLANATION_COLUMNS, MAX_TEXT_CHARS, PREDICTION_COLUMNS, TaskNotTrained, load_model
+from aduan.batch import BatchInputError, BatchJob, progress_bar, run_local
+from aduan.parallel import default_jobs
+from classifier.predict import load_model
 from classifier.registry import ModelRegistry, RegistryError
-from classifier.csv_output import safe_csv
+from classifier.table_output import output_suffix
 from classifier.tables import BadRowError, TableError, read_table
 from training.config import PRIMARY_METRICS, ConfigError, TrainingConfig
 from training.data_dir import DataDirNotFound, resolve_data_dir
@@ -27,7 +27,6 @@ from training.readers import DataError, require_columns
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.toml"
 EXIT_USAGE = 2
-LOCATION_COLUMNS = ("alamat", "kecamatan", "kelurahan")
 
 log = logging.getLogger("aduan")
 
@@ -84,85 +83,37 @@ def read_input_table(path: str, skip_bad_lines: bool, text_col: str | None = Non
     return frame
 
 
-def write_table(frame: pd.DataFrame, output: str | None) -> None:
-    if output is None:
-        sys.stdout.write(frame.to_json(orient="records", lines=True, force_ascii=False))
-        return
-    suffix = Path(output).suffix.lower()
-    if suffix == ".csv":
-        safe_csv(frame, output)
-    elif suffix in (".jsonl", ".json"):
-        frame.to_json(output, orient="records", lines=True, force_ascii=False)
-    else:
-        raise CliError(f"-o {output}: unsupported output type {suffix!r}; use .csv or .jsonl")
+def run_batch(job: BatchJob, args: argparse.Namespace) -> int:
+    """Read, predict and write in chunks, here (forked workers) or on a Dask cluster (--engine dask)."""
+    if args.output:
+        output_suffix(args.output)  # refused before anything is read
+    on_bad_lines = "skip" if args.skip_bad_lines else "error"
+    if args.scheduler and args.engine != "dask":
+        raise CliError("--scheduler needs --engine dask")
+    try:
+        if args.engine == "dask":
+            from aduan.dask_engine import run_dask  # dask loads only for this engine
 
-
-def write_with_predictions(frame: pd.DataFrame, rows: pd.DataFrame, output: str | None) -> None:
-    """Every input column in input order, then the prediction columns (which win a name clash)."""
-    clash = [c for c in rows.columns if c in frame.columns]
-    if clash:
-        warn(f"input column(s) {clash} are replaced by the prediction")
-        frame = frame.drop(columns=clash)
-    write_table(pd.concat([frame, rows], axis=1), output)
-
-
-def prediction_rows(model, explain: bool, records: list) -> list[dict]:
-    """Output columns for ``records``; plain dicts travel cheaply back from worker processes."""
-    return [{**p.to_row(), **(p.explanation_row() if explain else {})} for p in model.predict(records, explain=explain)]
+            summary = run_dask(job, args.input, args.output, resolve_model(args.model), scheduler=args.scheduler,
+                               workers=args.jobs, on_bad_lines=on_bad_lines, progress=progress_bar)
+        else:
+            summary = run_local(job, args.input, args.output, resolve_model(args.model), jobs=args.jobs,
+                                on_bad_lines=on_bad_lines, progress=progress_bar)
+    except BadRowError as exc:
+        raise CliError(f"{exc} (--skip-bad-lines skips malformed rows)") from None
+    if summary.skipped:
+        warn(f"{args.input}: {summary.skipped}")
+    for message in job.warnings(summary.counts, summary.columns):
+        warn(message)
+    return 0
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    if args.output and Path(args.output).suffix.lower() not in (".csv", ".jsonl", ".json"):
-        raise CliError(f"-o {args.output}: unsupported output type; use .csv or .jsonl")
-    frame = read_input_table(args.input, args.skip_bad_lines, args.text_col)
-    texts = frame[args.text_col].fillna("").astype(str)
-    empty = int((texts.str.strip() == "").sum())
-    if empty:
-        warn(f"{empty} row(s) with an empty '{args.text_col}': predicted as needing review")
-    too_long = int((texts.str.len() > MAX_TEXT_CHARS).sum())
-    if too_long:
-        warn(f"{too_long} text(s) longer than {MAX_TEXT_CHARS} characters: only the start was used")
-    if args.known_topic_col and args.known_topic_col not in frame.columns:
-        raise CliError(f"--known-topic-col: no column '{args.known_topic_col}' in {args.input}")
-    model = load_model(resolve_model(args.model))
-    inputs = {c: c for c in LOCATION_COLUMNS if c in frame.columns}
-    if args.known_topic_col:
-        inputs["known_topic"] = args.known_topic_col
-    records = [{"text": text, **dict(zip(inputs, values))}
-               for text, *values in zip(texts, *(frame[c].fillna("").astype(str) for c in inputs.values()))]
-    columns = PREDICTION_COLUMNS + (EXPLANATION_COLUMNS if args.explain else [])
-    rows = pd.DataFrame(map_in_chunks(partial(prediction_rows, model, args.explain), records, args.jobs),
-                        columns=columns, index=frame.index)
-    write_with_predictions(frame, rows, args.output)
-    return 0
-
-
-# ---------------------------------------------------------------- sentiment
-SENTIMENT_COLUMNS = ["sentiment", "sentiment_confidence", "language"]
+    return run_batch(BatchJob("predict", args.text_col, args.known_topic_col, args.explain), args)
 
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
-    if args.output and Path(args.output).suffix.lower() not in (".csv", ".jsonl", ".json"):
-        raise CliError(f"-o {args.output}: unsupported output type; use .csv or .jsonl")
-    frame = read_input_table(args.input, args.skip_bad_lines, args.text_col)
-    texts = frame[args.text_col].fillna("").astype(str)
-    empty = (texts.str.strip() == "").to_numpy()
-    if empty.any():
-        warn(f"{int(empty.sum())} row(s) with an empty '{args.text_col}': sentiment left empty")
-    too_long = int((texts.str.len() > MAX_TEXT_CHARS).sum())
-    if too_long:
-        warn(f"{too_long} text(s) longer than {MAX_TEXT_CHARS} characters: only the start was used")
-    model = load_model(resolve_model(args.model))
-    try:
-        predictions = model.sentiment(texts[~empty].tolist()) if not empty.all() else []
-    except TaskNotTrained as exc:
-        raise CliError(str(exc)) from None
-    rows = pd.DataFrame("", index=frame.index, columns=SENTIMENT_COLUMNS, dtype=object)
-    rows.loc[~empty, "sentiment"] = [p.label for p in predictions]
-    rows.loc[~empty, "sentiment_confidence"] = [round(p.confidence, 4) for p in predictions]
-    rows.loc[~empty, "language"] = [p.language for p in predictions]
-    write_with_predictions(frame, rows, args.output)
-    return 0
+    return run_batch(BatchJob("sentiment", args.text_col), args)
 
 
 # ---------------------------------------------------------------- ikm
@@ -333,6 +284,18 @@ SKIP_BAD_LINES_HELP = ("skip malformed rows (more fields than the header, a brok
                        "and list them on stderr, instead of refusing the file")
 
 
+def add_engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", type=int, default=default_jobs(),
+                   help="worker processes (default: the CPUs available); with --engine dask and no --scheduler, "
+                        "the workers of the local cluster")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: this machine, the file streamed in chunks; dask: partitions on a Dask cluster "
+                        "(pip install -e '.[dask]')")
+    p.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                   help="with --engine dask: an existing cluster's scheduler (default: a local cluster); "
+                        "its workers must read INPUT at the same path")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aduan", description="Indonesian complaint triage")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -343,13 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="parent directory of the new model (default: the config's output_dir)")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("predict", help="add topic, agency and urgency columns to a CSV/XLSX/JSONL file")
-    p.add_argument("input", help="CSV, XLSX or JSONL file with a text column")
-    p.add_argument("-o", "--output", help=".csv or .jsonl (default: JSONL on stdout)")
+    p = sub.add_parser("predict", help="add topic, agency and urgency columns to a CSV/XLSX/JSONL/Parquet file")
+    p.add_argument("input", help="CSV, XLSX, JSONL or Parquet file with a text column")
+    p.add_argument("-o", "--output", help=".csv, .jsonl or .parquet (default: JSONL on stdout)")
     p.add_argument("--model", help="model directory (default: the latest under models/)")
     p.add_argument("--text-col", default="text", help="name of the text column (default: text)")
-    p.add_argument("--jobs", type=int, default=default_jobs(),
-                   help="worker processes for large files (default: the CPUs available)")
+    add_engine_options(p)
     p.add_argument("--explain", action="store_true",
                    help="add topic_cues, agency_cues, urgency_cues: the words that drove each prediction")
     p.add_argument("--known-topic-col", metavar="COLUMN",
@@ -358,11 +320,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-bad-lines", action="store_true", help=SKIP_BAD_LINES_HELP)
     p.set_defaults(func=cmd_predict)
 
-    p = sub.add_parser("sentiment", help="add sentiment (positive / neutral / negative) columns to a CSV/XLSX/JSONL file")
-    p.add_argument("input", help="CSV, XLSX or JSONL file with a text column")
-    p.add_argument("-o", "--output", help=".csv or .jsonl (default: JSONL on stdout)")
+    p = sub.add_parser("sentiment", help="add sentiment (positive / neutral / negative) columns to a "
+                                         "CSV/XLSX/JSONL/Parquet file")
+    p.add_argument("input", help="CSV, XLSX, JSONL or Parquet file with a text column")
+    p.add_argument("-o", "--output", help=".csv, .jsonl or .parquet (default: JSONL on stdout)")
     p.add_argument("--model", help="model directory (default: the latest under models/)")
     p.add_argument("--text-col", default="text", help="name of the text column (default: text)")
+    add_engine_options(p)
     p.add_argument("--skip-bad-lines", action="store_true", help=SKIP_BAD_LINES_HELP)
     p.set_defaults(func=cmd_sentiment)
 
@@ -431,8 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-EXPECTED_ERRORS = (CliError, DataError, TableError, ConfigError, DataDirNotFound, ModelNotFound, RegistryError,
-                   FileNotFoundError, PermissionError, IsADirectoryError)
+EXPECTED_ERRORS = (CliError, DataError, TableError, BatchInputError, ConfigError, DataDirNotFound, ModelNotFound,
+                   RegistryError, FileNotFoundError, PermissionError, IsADirectoryError)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 
@@ -19,12 +20,14 @@ def escape_formula(value):
     return value
 
 
-def safe_csv(frame: pd.DataFrame, path: str | Path | None = None) -> str | None:
+def safe_csv(frame: pd.DataFrame, path: str | Path | IO[str] | None = None, *, header: bool = True) -> str | None:
     """``frame.to_csv(path, index=False)`` with every text cell and column name escaped against formula
-    injection; returns the text when ``path`` is None."""
+    injection; returns the text when ``path`` is None. ``path`` may be an open file and ``header``
+    False, to append the later chunks of a table written chunk by chunk."""
     safe = frame.rename(columns=escape_formula)
     for position in range(safe.shape[1]):
         column = safe.iloc[:, position]
         if not pd.api.types.is_numeric_dtype(column):
-            safe.isetitem(position, column.map(escape_formula))
-    return safe.to_csv(path, index=False)
+            # a list, not Series.map: map would infer a dtype, turning 372 beside a missing cell into "372.0"
+            safe.isetitem(position, pd.Series([escape_formula(v) for v in column], index=column.index, dtype=object))
+    return safe.to_csv(path, index=False, header=header)

@@ -25,7 +25,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Literal, Mapping, Sequence, get_args
+from typing import Iterable, Iterator, Literal, Mapping, Sequence, TextIO, get_args
 
 import pandas as pd
 from openpyxl import load_workbook
@@ -34,7 +34,7 @@ from openpyxl.utils import get_column_letter
 # Complaints can be long: the csv module's default 128 kB field limit would drop such rows.
 csv.field_size_limit(2**31 - 1)
 
-SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".jsonl", ".json")
+SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".jsonl", ".json", ".parquet")
 BadLinePolicy = Literal["error", "skip"]
 BAD_LINE_POLICIES: tuple[str, ...] = get_args(BadLinePolicy)
 MiB = 1024 * 1024
@@ -93,12 +93,16 @@ class Table:
     skipped: list[BadRow] = field(default_factory=list)
 
     def skipped_summary(self) -> str | None:
-        """'2 bad row(s) skipped (line 3: expected 2 fields, saw 3; ...)', or None when none was."""
-        if not self.skipped:
-            return None
-        listed = "; ".join(bad.describe() for bad in self.skipped[:SKIPPED_LISTED])
-        more = f"; and {len(self.skipped) - SKIPPED_LISTED} more" if len(self.skipped) > SKIPPED_LISTED else ""
-        return f"{len(self.skipped)} bad row(s) skipped ({listed}{more})"
+        return skipped_summary(self.skipped)
+
+
+def skipped_summary(skipped: Sequence[BadRow]) -> str | None:
+    """'2 bad row(s) skipped (line 3: expected 2 fields, saw 3; ...)', or None when none was."""
+    if not skipped:
+        return None
+    listed = "; ".join(bad.describe() for bad in skipped[:SKIPPED_LISTED])
+    more = f"; and {len(skipped) - SKIPPED_LISTED} more" if len(skipped) > SKIPPED_LISTED else ""
+    return f"{len(skipped)} bad row(s) skipped ({listed}{more})"
 
 
 # ---------------------------------------------------------------- entry points
@@ -108,7 +112,7 @@ def read_table(path: str | Path, *, header: bool = True, delimiter: str | None =
     path = Path(path)
     if not path.is_file():
         raise TableError("file not found", str(path))
-    _check_suffix(path.suffix, str(path))
+    check_suffix(path.suffix, str(path))
     size = path.stat().st_size
     if size > limits.max_bytes:
         raise TableTooLarge(f"{size} bytes, more than the limit of {limits.max_bytes}", str(path))
@@ -124,20 +128,24 @@ def read_table_bytes(data: bytes, suffix: str, *, header: bool = True, delimiter
     try:
         if on_bad_lines not in BAD_LINE_POLICIES:
             raise TableError(f"on_bad_lines: expected one of {BAD_LINE_POLICIES}, got {on_bad_lines!r}")
-        _check_suffix(suffix)
+        check_suffix(suffix)
         if len(data) > limits.max_bytes:
             raise TableTooLarge(f"{len(data)} bytes, more than the limit of {limits.max_bytes}")
         if suffix == ".xlsx":
             if not data or data.isspace():
                 raise TableError("file is empty")
             return _assemble(_xlsx_rows(data, limits), header, limits, on_bad_lines)
+        if suffix == ".parquet":
+            from classifier.parquet import read_parquet  # pyarrow loads only for Parquet files
+
+            return Table(read_parquet(io.BytesIO(data), limits, whole=True))
         text = data.decode("utf-8-sig", errors="replace")
         if not text or text.isspace():
             raise TableError("file is empty")
         if suffix in (".jsonl", ".json"):
             return _read_json(text, limits, on_bad_lines)
-        sep = delimiter or ("\t" if suffix == ".tsv" else _sniff_delimiter(text[:SNIFF_CHARS]))
-        return _assemble(_delimited_rows(text, sep), header, limits, on_bad_lines)
+        sep = delimiter or ("\t" if suffix == ".tsv" else sniff_delimiter(text[:SNIFF_CHARS]))
+        return _assemble(_delimited_rows(io.StringIO(text), sep), header, limits, on_bad_lines)
     except TableError as exc:
         if source is None:
             raise
@@ -155,11 +163,11 @@ def frame_from_records(records: Sequence[Mapping], limits: TableLimits = DEFAULT
         if len(keys) > limits.max_columns:
             raise TableTooLarge(f"more than {limits.max_columns} distinct columns (keys)")
     frame = pd.DataFrame(list(records))
-    positions, kept = _kept_positions(frame.columns)
+    positions, kept = kept_positions(frame.columns)
     return frame.iloc[:, positions].set_axis(kept, axis=1)
 
 
-def _check_suffix(suffix: str, source: str | None = None) -> None:
+def check_suffix(suffix: str, source: str | None = None) -> None:
     if suffix.lower() not in SUFFIXES:
         raise TableError(f"unsupported file type {suffix or '(none)'!r}; use one of {', '.join(SUFFIXES)}", source)
 
@@ -175,10 +183,20 @@ def _blank(cells: list) -> bool:
 
 
 def _assemble(records: Iterable[Record], header: bool, limits: TableLimits, on_bad_lines: str) -> Table:
+    [table] = assemble_chunks(records, header, limits, on_bad_lines, chunk_rows=None)
+    return table
+
+
+def assemble_chunks(records: Iterable[Record], header: bool, limits: TableLimits, on_bad_lines: str,
+                    chunk_rows: int | None) -> Iterator[Table]:
+    """Tables of ``chunk_rows`` rows (the last one shorter; one table when None), each with the bad rows
+    skipped since the previous one. Only one chunk of rows is held at a time."""
     names: list[str] | None = None
     width = 0
     rows: list[list[str]] = []
     skipped: list[BadRow] = []
+    total = 0
+    yielded = False
     for first, last, cells, problem in records:
         if cells is not None and _blank(cells):
             continue
@@ -196,18 +214,27 @@ def _assemble(records: Iterable[Record], header: bool, limits: TableLimits, on_b
                 raise BadRowError(BadRow(first, last, problem).describe())
             skipped.append(BadRow(first, last, problem))
             continue
-        if len(rows) == limits.max_rows:
+        if total == limits.max_rows:
             raise TableTooLarge(f"more than {limits.max_rows} rows")
+        total += 1
         rows.append(cells if len(cells) == width else cells + [""] * (width - len(cells)))
+        if len(rows) == chunk_rows:
+            yield _rows_table(rows, names, width, skipped)
+            rows, skipped, yielded = [], [], True
     if not width:
         raise TableError("file is empty" if not skipped else "no readable row")
+    if rows or skipped or not yielded:
+        yield _rows_table(rows, names, width, skipped)
+
+
+def _rows_table(rows: list[list[str]], names: list[str] | None, width: int, skipped: list[BadRow]) -> Table:
     columns = names if names is not None else [str(i) for i in range(width)]
-    positions, kept = _kept_positions(columns)
+    positions, kept = kept_positions(columns)
     frame = pd.DataFrame([[row[i] for i in positions] for row in rows], columns=kept, dtype=object)
     return Table(frame.astype(str), skipped)
 
 
-def _kept_positions(names: Iterable) -> tuple[list[int], list[str]]:
+def kept_positions(names: Iterable) -> tuple[list[int], list[str]]:
     """Positions and names of the named columns: names stripped, blank and pandas' "Unnamed: n" ones
     dropped (lookup exports end every row with ";;;;"), repeats numbered "a.1", "a.2" as pandas does."""
     positions, kept, seen = [], [], set()
@@ -226,7 +253,7 @@ def _kept_positions(names: Iterable) -> tuple[list[int], list[str]]:
 
 
 # ---------------------------------------------------------------- delimited text
-def _sniff_delimiter(sample: str) -> str:
+def sniff_delimiter(sample: str) -> str:
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
     except csv.Error:
@@ -234,10 +261,17 @@ def _sniff_delimiter(sample: str) -> str:
         return max(counts, key=counts.__getitem__)
 
 
-def _delimited_rows(text: str, sep: str) -> Iterator[Record]:
-    reader = csv.reader(io.StringIO(text), delimiter=sep, quotechar='"', doublequote=True, skipinitialspace=False,
+def _delimited_rows(stream: TextIO, sep: str, header_lines: int = 0, line_offset: int = 0) -> Iterator[Record]:
+    """Records of a text stream whose lines end at "\\n" only (``io.StringIO`` or ``newline="\\n"``).
+    A partition of a file (classifier.table_partitions) is read after a copy of its header record:
+    the lines after the first ``header_lines`` are numbered from the file's line ``line_offset + 1``."""
+    reader = csv.reader(stream, delimiter=sep, quotechar='"', doublequote=True, skipinitialspace=False,
                         quoting=csv.QUOTE_MINIMAL, lineterminator="\n", strict=True)
     last = 0
+
+    def offset(line: int) -> int:
+        return line if line <= header_lines else line + line_offset - header_lines
+
     while True:
         first = last + 1
         try:
@@ -246,12 +280,12 @@ def _delimited_rows(text: str, sep: str) -> Iterator[Record]:
             return
         except csv.Error as exc:
             if "unexpected end of data" in str(exc):  # would swallow the rest of the file: never skipped
-                raise BadRowError(f"line {first}: a quoted field opened here is never closed") from None
+                raise BadRowError(f"line {offset(first)}: a quoted field opened here is never closed") from None
             last = reader.line_num
-            yield first, last, None, f"badly quoted field ({exc})"
+            yield offset(first), offset(last), None, f"badly quoted field ({exc})"
             continue
         last = reader.line_num
-        yield first, last, cells, ""
+        yield offset(first), offset(last), cells, ""
 
 
 # ---------------------------------------------------------------- JSON
@@ -267,14 +301,7 @@ def _read_json(text: str, limits: TableLimits, on_bad_lines: str) -> Table:
         return Table(frame_from_records(items, limits))
     records: list[dict] = []
     skipped: list[BadRow] = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            problem = "" if isinstance(row, dict) else "not a JSON object"
-        except (json.JSONDecodeError, RecursionError) as exc:
-            problem = f"not valid JSON ({getattr(exc, 'msg', exc.__class__.__name__)})"
+    for number, row, problem in jsonl_records(io.StringIO(text)):
         if problem:
             if on_bad_lines == "error":
                 raise BadRowError(BadRow(number, number, problem).describe())
@@ -286,6 +313,20 @@ def _read_json(text: str, limits: TableLimits, on_bad_lines: str) -> Table:
     if not records and not skipped:
         raise TableError("file is empty")
     return Table(frame_from_records(records, limits), skipped)
+
+
+def jsonl_records(lines: Iterable[str]) -> Iterator[tuple[int, dict | None, str]]:
+    """(line number, object, problem) per non-blank line. Lines end at "\\n" only: a JSON string may
+    hold U+2028 or a form feed, which ``str.splitlines`` would cut."""
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            problem = "" if isinstance(row, dict) else "not a JSON object"
+        except (json.JSONDecodeError, RecursionError) as exc:
+            row, problem = None, f"not valid JSON ({getattr(exc, 'msg', exc.__class__.__name__)})"
+        yield number, (row if not problem else None), problem
 
 
 # ---------------------------------------------------------------- XLSX
