@@ -14,7 +14,7 @@ install: $(BIN)/python
 	$(BIN)/pip install -e .
 
 install-test: $(BIN)/python
-	$(BIN)/pip install -e '.[test,transformers]'
+	$(BIN)/pip install -e '.[test,transformers,dask]'
 
 # Train the default models if none exist, then serve the API.
 run: install
@@ -29,7 +29,7 @@ train: install
 test: install-test
 	scripts/test_services.sh $(BIN)/python -m pytest -q
 
-benchmark: install
+benchmark: install-test  # httpx, psutil and dask of the test and dask extras
 	$(BIN)/python -m benchmarks.run_all
 
 clean:
