@@ -15,6 +15,7 @@ from serving import model_store
 from serving.api.access import AccessMiddleware
 from serving.api.body_limits import BodyLimitMiddleware
 from serving.api.errors import GuardMiddleware, install_handlers
+from serving.api.load_shed import LoadShedMiddleware
 from serving.api.routes import complaints, desk, feedback, health, ikm, models, review_queue, sentiment
 from serving.api.routes.common import GUARD_ERRORS
 from serving.core.config import Settings
@@ -113,11 +114,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.holder = holder
     app.state.metrics = metrics = Metrics()
     install_handlers(app)
-    # Each one added wraps the ones before: metrics (outermost, they count every answer) → API key
-    # (before any body byte is read) → body size and encoding → the JSON 500 net → the routes.
+    # Each one added wraps the ones before: metrics (outermost, they count every answer) → load shedding
+    # → API key (before any body byte is read) → body size and encoding → the JSON 500 net → the routes.
     app.add_middleware(GuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(AccessMiddleware, api=app, sessions=sessions, metrics_scope=settings.metrics_scope)
+    app.add_middleware(LoadShedMiddleware, max_in_flight=settings.max_in_flight)  # before any work for a request
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     for router in ROUTERS:
         app.include_router(router, responses={} if router is health.router else GUARD_ERRORS)

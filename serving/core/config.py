@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(20, ge=0)
     db_pool_timeout: float = Field(5.0, gt=0)
 
+    # Requests one worker answers at once; one more gets 503 + Retry-After at once instead of a place in
+    # a queue that grows into seconds of latency (serving/api/load_shed.py). Health routes never count.
+    max_in_flight: int = Field(64, ge=1)
+
     # /metrics is public (Prometheus scrapes it without a key) unless this names the scope it needs:
     # per-topic volumes are business data.
     metrics_scope: Literal["desk", "reporting", "admin"] | None = None
