@@ -13,9 +13,9 @@ text again, kept only when it still gives the stored label.
 from __future__ import annotations
 
 import re
-from itertools import groupby
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
+from itertools import groupby
 from urllib.parse import urlencode
 
 from sqlalchemy import exists, select

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from api_support import app, client, keys, make_app, models_dir, new_key  # noqa: F401 (fixtures)
+from api_support import app, client, keys, make_app, models_dir  # noqa: F401 (fixtures)
 from serving.db.models import Feedback, Prediction
 from serving.desk_queue import highlight
 from serving.desk_session import SESSION_COOKIE

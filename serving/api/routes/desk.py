@@ -33,8 +33,8 @@ from serving.api.routes.feedback import NEW_LABEL_FIELDS, record_feedback
 from serving.db.models import Prediction
 from serving.desk_queue import (FIELD_NAMES, FIELDS, LEVEL_NAMES, LEVELS, ORDERS, FilterError, QueueFilters,
                                 age_text, load_queue)
-from serving.desk_session import (DeskSession, SignInRefused, end_session, read_session, set_session_cookie,
-                                  set_sign_in_csrf, sign_in, sign_in_csrf, sign_in_csrf_ok, SESSION_COOKIE)
+from serving.desk_session import (SESSION_COOKIE, DeskSession, SignInRefused, end_session, read_session,
+                                  set_session_cookie, set_sign_in_csrf, sign_in, sign_in_csrf, sign_in_csrf_ok)
 from serving.holder import LoadedModel
 from serving.schemas import ComplaintIn, FeedbackRequest
 
