@@ -230,7 +230,9 @@ def _group(key: dict[str, str], rows: pd.DataFrame, answers: pd.DataFrame, comme
         # Negative comments, and any other that states a complaint phrase such as an unofficial fee
         # (classifier/themes.py, Theme.complaint): a flat "ada pungutan di luar biaya resmi" is often neutral.
         negative = mine.isin(NEGATIVE_LABELS)
-        themed = written[negative | written.where(~negative, "").map(lambda t: bool(t) and states_complaint(t))]
+        stated = pd.Series([not n and states_complaint(t) for t, n in zip(written, negative)], index=written.index,
+                           dtype=bool)
+        themed = written[negative | stated]
         counts = Counter(mine)
         # Every label of the survey is listed, 0 where this group has none, so that groups line up.
         sentiment = {label: counts[label] for label in _ordered(Counter(labels), SENTIMENT_ORDER)}

@@ -37,6 +37,14 @@ def test_an_unofficial_fee_scored_neutral_still_reaches_the_weakest_unsurs_theme
     assert report.overall.sentiment == {"neutral": 4}  # the model's labels are reported as they are
 
 
+@pytest.mark.filterwarnings("error")
+def test_a_group_without_comments_has_no_themes_and_no_warning():
+    frame = pd.concat([survey(["Ada pungutan di luar biaya resmi"]).assign(unit="A"),
+                       survey([""]).assign(unit="B")])
+    report = build_report(frame, by=["unit"], sentiment=everything("neutral"))
+    assert [[t.key for t in g.negative_themes] for g in report.groups] == [["biaya"], []]
+
+
 @pytest.mark.parametrize("text, stated", [
     ("ada pungutan di luar biaya resmi", True), ("Masih ada calo di depan loket", True),
     ("bayar tanpa kuitansi", True), ("dimintai uang oleh oknum", True),
