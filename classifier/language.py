@@ -58,6 +58,12 @@ def _library():
     return identifier
 
 
+# identify() remembers its last answers (up to MEMO_SIZE texts of up to MEMO_MAX_CHARS): a chunk of
+# `aduan predict` (2,000 rows) or an API batch (1,000) asks for each text twice.
+MEMO_SIZE = 4096
+MEMO_MAX_CHARS = 5000
+
+
 @dataclass(frozen=True)
 class LanguageResult:
     label: str  # "id", "jv", ..., or "mixed:id+jv"
@@ -145,6 +151,7 @@ class LanguageIdentifier(BaseEstimator):
                 and w not in indonesian and all(3 * r[w] <= n for r in rivals))
         self.corpus_evidence_ = learned
         self.__dict__.pop("_owner_map", None)
+        self.__dict__.pop("_memo", None)  # answers of the lexicon before this fit
         return self
 
     def predict(self, texts: Iterable[str]) -> list[str]:
@@ -157,7 +164,21 @@ class LanguageIdentifier(BaseEstimator):
         return self.lexicon
 
     def identify(self, text: str) -> LanguageResult:
-        raw = [w for w in WORD.findall("" if text is None else str(text)) if not w.lower().startswith("emoji")]
+        """The text's language. A prediction asks twice for most texts (the normalizer, then the language
+        column, on the same string when masking changed nothing): recent answers are remembered."""
+        text = "" if text is None else str(text)
+        if len(text) > MEMO_MAX_CHARS:
+            return self._identify(text)
+        memo = self.__dict__.setdefault("_memo", {})
+        found = memo.get(text)
+        if found is None:
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            found = memo[text] = self._identify(text)
+        return found
+
+    def _identify(self, text: str) -> LanguageResult:
+        raw = [w for w in WORD.findall(text) if not w.lower().startswith("emoji")]
         words = [fold(w) for w in raw]
         if not words:
             return LanguageResult(self.fallback, (self.fallback,), {})
@@ -190,9 +211,10 @@ class LanguageIdentifier(BaseEstimator):
                 for w in words}
         return owner_map.get(word, ())
 
-    def __getstate__(self):  # the owner map is rebuilt on first use
+    def __getstate__(self):  # the owner map is rebuilt on first use; the memo starts empty
         state = super().__getstate__()
         state.pop("_owner_map", None)
+        state.pop("_memo", None)
         return state
 
     def _word_evidence(self, words: Sequence[str]) -> dict[str, float]:
