@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
+from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 
@@ -107,7 +108,9 @@ def _tfidf(vectorizer: TfidfVectorizer, docs: list[str]) -> sp.csr_matrix:
         counts.data += 1
     if vectorizer.use_idf:
         counts.data *= vectorizer.idf_[counts.indices]
-    if vectorizer.norm is not None:
+    if vectorizer.norm == "l2" and counts.dtype.kind == "f":  # what normalize() runs, without its validation
+        inplace_csr_row_normalize_l2(counts)
+    elif vectorizer.norm is not None:
         counts = normalize(counts, norm=vectorizer.norm, copy=False)
     return counts
 
