@@ -85,8 +85,9 @@ class AgencyRouter:
     gazetteer : the city's kelurahan / kecamatan names.
     unit_labels : training label of each local unit, keyed by (level, compact name), so the output
         is spelled exactly as in the training data ("Kelurahan dr. Soetomo").
-    local_weight : factor on the probability of the local levels before choosing. Above 1 sends
-        more complaints to kelurahan / kecamatan (more local units found, fewer city-agency hits);
+    local_weight : factor on the probability of the local levels before choosing, for complaints routed
+        from their text (not those whose known topic is in the routing table). Above 1 sends more
+        complaints to kelurahan / kecamatan (more local units found, fewer city-agency hits);
         report.md shows the trade-off per weight.
     local_model : optional fitted binary estimator over the same inputs whose classes are False / True
         ("goes to a local unit"); its calibrated P(local) replaces the level model's share of the local
@@ -141,9 +142,13 @@ class AgencyRouter:
         if self.local_model is not None:
             local_column = list(self.local_model.classes_).index(True)
             proba = split_by_level(proba, classes, self.local_model.predict_proba(normalized)[:, local_column])
-        if self.local_weight != 1.0:
-            proba = proba * np.where(np.isin(classes, LOCAL_LEVELS), self.local_weight, 1.0)
-            proba /= proba.sum(axis=1, keepdims=True)
+        # local_weight makes up for what the text cannot tell; a known topic tells it, so it decides alone.
+        by_text = np.array([routing_table is None or routing_table.get(c.known_topic) is None for c in complaints],
+                           dtype=bool)
+        if self.local_weight != 1.0 and by_text.any():
+            proba = proba.copy()
+            proba[by_text] *= np.where(np.isin(classes, LOCAL_LEVELS), self.local_weight, 1.0)
+            proba[by_text] /= proba[by_text].sum(axis=1, keepdims=True)
         if routing_table is not None:
             proba = weigh_known_topics(proba, classes, [c.known_topic for c in complaints], routing_table)
         order = np.argsort(-proba, axis=1)[:, :k]

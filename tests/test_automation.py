@@ -39,7 +39,7 @@ def test_calibrate_stores_the_measured_thresholds_in_the_policy():
     known = (np.full(400, 0.97), np.ones(400, dtype=bool))
     measured = calibrate(policy, {"agency": (confidence, correct), "agency_known_topic": known}, "inner split")
     agency = measured.automation_of("agency")
-    assert agency.auto_at == pytest.approx(threshold_for(confidence, correct, 0.9), abs=1e-4)
+    assert agency.auto_at == threshold_for(confidence, correct, 0.9)
     assert agency.auto_at_known_topic == 0.97 and agency.suggest_at <= agency.auto_at
     assert measured.automation_of("topic") == policy.automation_of("topic")  # no target: unchanged
     assert measured.calibrated_on == "inner split"

@@ -158,3 +158,13 @@ def test_a_router_pickled_before_the_local_model_loads_without_one(gazetteer):
     router = AgencyRouter(FixedLevels([0.2, 0.1, 0.7]), gazetteer, {})
     del router.__dict__["local_model"]
     assert pickle.loads(pickle.dumps(router)).local_model is None
+
+
+def test_local_weight_applies_to_complaints_routed_from_their_text_only(gazetteer):
+    table = RoutingTable({"Wilayah": Route("Kelurahan", 0.5, 10, {"Kelurahan": 5, "Dinas Sosial": 5})})
+    router = AgencyRouter(FixedLevels([0.4, 0.1, 0.5]), gazetteer, {}, local_weight=0.5)
+    by_text, by_topic = router.route(["x", "x"], [Complaint("jalan rusak", kelurahan="Ujung"),
+                                                  Complaint("jalan rusak", kelurahan="Ujung", known_topic="Wilayah")],
+                                     routing_table=table)
+    assert by_text.labels[0] == "Dinas Sosial"  # 0.5 x 0.5 < 0.4
+    assert by_topic.labels[0] == "Kelurahan Ujung"  # the topic's even prior leaves the text's 0.5 ahead

@@ -133,8 +133,8 @@ def ablation_table(ablation: dict) -> str:
     keys, splits = ablation["metrics"], list(ablation["splits"])
     lines = ["### Ablation: each step switched one at a time", "",
              "Each row refits the model with one step switched and scores it on the same rows; in brackets the "
-             "change against the configured model (first row). Choices are made on the inner split; the "
-             "reported split is shown for information only.", ""]
+             "change against the configured model (first row). Choices are made on the inner split (on the folds "
+             "for a cross-validated task); the reported split is shown for information only.", ""]
     lines += [f"- **{name}**: {description}" for name, description in ablation["splits"].items()] + [""]
     header = [f"{split}: {METRIC_TITLES.get(k, k)}" for split in splits for k in keys]
     lines += ["| step | change | " + " | ".join(header) + " |", "|---|---|" + "---|" * len(header)]

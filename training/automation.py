@@ -65,7 +65,7 @@ def calibrate(policy: ConfidencePolicy, inner: dict[str, tuple[np.ndarray, np.nd
         measured = {"auto_at": threshold_for(*inner[name], field_policy.precision)}
         if f"{name}_known_topic" in inner:
             measured["auto_at_known_topic"] = threshold_for(*inner[f"{name}_known_topic"], field_policy.precision)
-        measured = {key: 1.0 if value is None else round(value, 4) for key, value in measured.items()}
+        measured = {key: 1.0 if value is None else value for key, value in measured.items()}
         automation[name] = replace(field_policy, suggest_at=min(field_policy.suggest_at, measured["auto_at"]), **measured)
     return replace(policy, automation=automation, calibrated_on=split_name)
 
@@ -113,8 +113,10 @@ def automation_table(figures: dict, policy: ConfidencePolicy, inner_split: str, 
         known = (f", with the topic known {field_policy.auto_at_known_topic:.3f}"
                  if field_policy.auto_at_known_topic is not None else "")
         target = f" (measured for precision {field_policy.precision:.2f})" if field_policy.precision else ""
-        lines.append(f"- {name}: mode `{field_policy.mode}`, review / auto threshold {field_policy.auto_at:.3f}"
-                     f"{known}{target}")
+        review = (f"review below / auto from {field_policy.auto_at:.3f}{known}{target}" if field_policy.precision
+                  else f"auto from {field_policy.auto_at:.3f}, review when the level is low")
+        lines.append(f"- {name}: mode `{field_policy.mode}`, {review}"
+                     + ("; never sets needs_review (a person chooses)" if field_policy.mode == "recommend" else ""))
     return "\n".join(lines) + "\n"
 
 
