@@ -16,10 +16,12 @@ import pandas as pd
 
 from classifier.model import ModelNotFound, find_latest_model
 from aduan.batch import BatchInputError, BatchJob, progress_bar, run_local
-from aduan.parallel import default_jobs
+from aduan.parallel import default_jobs, map_ordered
 from classifier.predict import load_model
 from classifier.registry import ModelRegistry, RegistryError
-from classifier.table_output import output_suffix
+from classifier.duplicates import DEFAULT_THRESHOLD as DUPLICATE_THRESHOLD
+from classifier.duplicates import DEFAULT_WINDOW_DAYS as DUPLICATE_WINDOW_DAYS
+from classifier.table_output import TableWriter, output_suffix
 from classifier.tables import BadRowError, TableError, read_table
 from training.config import PRIMARY_METRICS, ConfigError, TrainingConfig
 from training.data_dir import DataDirNotFound, resolve_data_dir
@@ -163,6 +165,82 @@ def cmd_ikm(args: argparse.Namespace) -> int:
         Path(args.output).write_text(render(report), encoding="utf-8")
     else:
         sys.stdout.write(render(report) + "\n")
+    return 0
+
+
+# ---------------------------------------------------------------- group
+MASK_BATCH = 5000
+
+
+def masked_texts(texts: list) -> list[str]:
+    from classifier.pii import mask_pii
+
+    return [mask_pii(str(t)) for t in texts]
+
+
+def cmd_group(args: argparse.Namespace) -> int:
+    from classifier.duplicates import OUTPUT_COLUMNS, DuplicateGrouper, DuplicateInputError
+
+    if args.output:
+        output_suffix(args.output)  # refused before anything is read
+    frame = read_input_table(args.input, args.skip_bad_lines, "text")
+    if "created_at" not in frame.columns:
+        warn(f"{args.input}: no created_at column: complaints are grouped whatever their dates (no time window)")
+    # Masking is the slowest step: spread over processes.
+    texts = frame["text"].fillna("").astype(str).tolist()
+    batches = [texts[start:start + MASK_BATCH] for start in range(0, len(texts), MASK_BATCH)]
+    masked = [text for _, part in map_ordered(masked_texts, batches, args.jobs) for text in part]
+    try:
+        grouper = DuplicateGrouper(threshold=args.threshold, window_days=args.window_days, masked=True)
+        groups = grouper.fit_predict(frame.assign(text=masked))
+    except DuplicateInputError as exc:
+        raise CliError(f"{args.input}: {exc}") from None
+    except ValueError as exc:  # a threshold or window out of range
+        raise CliError(str(exc)) from None
+    grouped = groups["group_size"] > 1
+    print(f"{len(frame)} complaints: {int(grouped.sum())} in {groups.loc[grouped, 'group_id'].nunique()} group(s) of "
+          f"near-duplicates (cosine >= {args.threshold}, at most {args.window_days:g} days apart)", file=sys.stderr)
+    clash = [c for c in OUTPUT_COLUMNS if c in frame.columns]
+    if clash:
+        warn(f"input column(s) {clash} are replaced by the grouping")
+    with TableWriter(args.output) as writer:
+        writer.write(pd.concat([frame.drop(columns=clash), groups], axis=1))
+    return 0
+
+
+# ---------------------------------------------------------------- drift
+def cmd_drift(args: argparse.Namespace) -> int:
+    from aduan.drift_command import (DRIFT_OUTPUTS, current_predictions, labeled_reference, model_reference)
+    from classifier.drift import DriftInputError, Reference, build_report
+    from classifier.drift_report import render_html, render_json
+
+    suffix = Path(args.output).suffix.lower() if args.output else ".json"
+    if suffix not in DRIFT_OUTPUTS:
+        raise CliError(f"-o {args.output}: unsupported output type {suffix!r}; use .html or .json")
+    model_path = resolve_model(args.model)
+    model = load_model(model_path)
+    try:
+        if args.reference is None:
+            reference = Reference.from_metadata(model.bundle.metadata, f"model {model.version}")
+        elif Path(args.reference).is_dir():
+            reference = model_reference(Path(args.reference))
+        else:
+            reference = labeled_reference(read_input_table(args.reference, args.skip_bad_lines), args.reference,
+                                          args.text_col, model.bundle.normalizer)
+        current = current_predictions(read_input_table(args.current, args.skip_bad_lines), args.current,
+                                      args.text_col, args.date_col, model, args.jobs)
+    except DriftInputError as exc:
+        raise CliError(str(exc)) from None
+    report = build_report(reference, current)
+    text = render_html(report) if suffix == ".html" else render_json(report)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text + "\n")
+    reasons = "; ".join(report.retrain["reasons"])
+    verdict = f"retraining advised: {reasons}" if report.retrain["advised"] else \
+        "no retraining needed" + (f" ({reasons})" if reasons else "")
+    print(f"{report.current['complaints']} complaints vs {reference.source}: {verdict}", file=sys.stderr)
     return 0
 
 
@@ -352,6 +430,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model directory for comment sentiment (default: the latest under models/)")
     p.add_argument("--skip-bad-lines", action="store_true", help=SKIP_BAD_LINES_HELP)
     p.set_defaults(func=cmd_ikm)
+
+    p = sub.add_parser("group", help="group near-duplicate complaints: adds group_id, group_size, duplicate_of")
+    p.add_argument("input", help="CSV, XLSX or JSONL with id and text; optional kelurahan, kecamatan, alamat, "
+                                 "created_at (ISO date-time)")
+    p.add_argument("-o", "--output", help=".csv, .jsonl or .parquet (default: JSON lines on stdout)")
+    p.add_argument("--threshold", type=float, default=DUPLICATE_THRESHOLD,
+                   help=f"char n-gram TF-IDF cosine from which texts are similar (default: {DUPLICATE_THRESHOLD})")
+    p.add_argument("--window-days", type=float, default=DUPLICATE_WINDOW_DAYS,
+                   help=f"longest time between two duplicates (default: {DUPLICATE_WINDOW_DAYS:g})")
+    p.add_argument("--jobs", type=int, default=default_jobs(), help="processes for masking (default: the CPUs available)")
+    p.add_argument("--skip-bad-lines", action="store_true", help=SKIP_BAD_LINES_HELP)
+    p.set_defaults(func=cmd_group)
+
+    p = sub.add_parser("drift", help="drift report: a file of complaints against what the model was trained on")
+    p.add_argument("--current", required=True, help="CSV, XLSX or JSONL of complaints (text; created_at for the "
+                                                    "timeline; aduan predict's columns are used when present)")
+    p.add_argument("--reference", help="a model directory or a labeled table (text + topic/agency/urgency); "
+                                       "default: the model's own training mix and vocabulary")
+    p.add_argument("--model", help="model that predicts and normalizes (default: the served one under models/)")
+    p.add_argument("-o", "--output", help=".html or .json (default: JSON on stdout)")
+    p.add_argument("--text-col", default="text", help="name of the text column (default: text)")
+    p.add_argument("--date-col", default="created_at", help="name of the date column (default: created_at)")
+    p.add_argument("--jobs", type=int, default=default_jobs(), help="processes for predicting (default: the CPUs available)")
+    p.add_argument("--skip-bad-lines", action="store_true", help=SKIP_BAD_LINES_HELP)
+    p.set_defaults(func=cmd_drift)
 
     p = sub.add_parser("models", help="list, show, promote or roll back the models under the models dir")
     models_sub = p.add_subparsers(dest="action", required=True)

@@ -26,7 +26,8 @@ _LITERAL_BREAKS = re.compile(r"\\[nrt]")  # exports often hold "\n" as two chara
 _NOT_WORD = re.compile(r"[^\w\[\]]+")  # keeps the "[telepon]" placeholders of mask_pii whole
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: spreads the polynomial hash over all bits
 _BASE = np.uint64(1_000_003)
-PAIR_CHUNK = 200_000  # candidate pairs whose exact cosine is computed at once (memory, not speed)
+PAIR_CHUNK = 200_000
+TEXTS_PER_CHUNK = 4000  # texts hashed at once: bounds the memory of the n-gram arrays  # candidate pairs whose exact cosine is computed at once (memory, not speed)
 
 
 def comparable_text(text: str | None, masked: bool = False) -> str:
@@ -40,36 +41,43 @@ def comparable_text(text: str | None, masked: bool = False) -> str:
 
 def hashed_counts(texts: Sequence[str], ngram_range: tuple[int, int], n_features: int) -> sp.csr_matrix:
     """Counts of hashed character n-grams, one row per text (padded with a space at both ends, so
-    that the first and last words make n-grams of their own), computed for all texts at once."""
+    that the first and last words make n-grams of their own), computed for many texts at once."""
     lo, hi = ngram_range
     if not 1 <= lo <= hi:
         raise ValueError(f"ngram_range: expected 1 <= min <= max, got {ngram_range}")
     if n_features & (n_features - 1):
         raise ValueError(f"n_features: expected a power of two, got {n_features}")
+    if len(texts) <= TEXTS_PER_CHUNK:
+        return _hashed_chunk(texts, lo, hi, n_features)
+    return sp.vstack([_hashed_chunk(texts[start:start + TEXTS_PER_CHUNK], lo, hi, n_features)
+                      for start in range(0, len(texts), TEXTS_PER_CHUNK)], format="csr")
+
+
+def _hashed_chunk(texts: Sequence[str], lo: int, hi: int, n_features: int) -> sp.csr_matrix:
     bits = np.uint64(64 - int(n_features).bit_length() + 1)
-    # One array of code points for the corpus; "\0" separates texts (comparable_text never keeps one).
-    joined = "\0".join(f" {t.replace(chr(0), ' ')} " for t in texts)
+    # One array of code points; "\0" separates texts (comparable_text never keeps one), and hi - 1
+    # more at the end let every position start an n-gram of every length.
+    joined = "\0".join(f" {t.replace(chr(0), ' ')} " for t in texts) + "\0" * hi
     codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     row_of = np.cumsum(codes == 0)  # the text each position belongs to
-    rows, columns = [], []
-    for n in range(lo, hi + 1):
-        count = len(codes) - n + 1
-        if count <= 0:
-            continue
-        value = np.full(count, n, dtype=np.uint64)  # n enters the hash: a 3-gram never equals a 4-gram
-        for k in range(n):
-            value = value * _BASE + codes[k:k + count]
-        # An n-gram inside one text: no separator within it (the row index is the same at both ends
-        # and it does not start on a separator).
-        inside = (row_of[:count] == row_of[n - 1:n - 1 + count]) & (codes[:count] != 0)
-        rows.append(row_of[:count][inside])
-        columns.append(((value[inside] * _GOLDEN) >> bits).astype(np.int64))
-    row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    column = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
-    order = np.argsort(row, kind="stable")
+    count = len(codes) - hi + 1
+    columns = np.empty((count, hi - lo + 1), dtype=np.int64)
+    inside = np.empty((count, hi - lo + 1), dtype=bool)
+    value = np.zeros(count, dtype=np.uint64)
+    for n in range(1, hi + 1):
+        value = value * _BASE + codes[n - 1:n - 1 + count]
+        if n >= lo:
+            # n enters the hash (as if the n-gram started with the code n), so a 3-gram never equals a 4-gram.
+            seeded = value + np.uint64(n * pow(int(_BASE), n, 2**64) % 2**64)
+            columns[:, n - lo] = ((seeded * _GOLDEN) >> bits).astype(np.int64)
+            # Inside one text: the row is the same at both ends and it does not start on a separator.
+            inside[:, n - lo] = (row_of[:count] == row_of[n - 1:n - 1 + count]) & (codes[:count] != 0)
+    # Position by position, so the entries come row after row.
+    keep = inside.ravel()
+    row = np.repeat(row_of[:count], hi - lo + 1)[keep]
     indptr = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(row, minlength=len(texts)), out=indptr[1:])
-    counts = sp.csr_matrix((np.ones(len(row), dtype=np.float32), column[order], indptr),
+    np.cumsum(np.bincount(row, minlength=len(texts))[:len(texts)], out=indptr[1:])
+    counts = sp.csr_matrix((np.ones(len(row), dtype=np.float32), columns.ravel()[keep], indptr),
                            shape=(len(texts), n_features))
     counts.sum_duplicates()
     return counts
@@ -84,23 +92,26 @@ class CharNgramTfidf:
         self.ngram_range = tuple(ngram_range)
         self.n_features = n_features
 
+    def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
+        return hashed_counts(texts, self.ngram_range, self.n_features)
+
     def fit(self, texts: Sequence[str]) -> "CharNgramTfidf":
-        return self._fit_counts(hashed_counts(texts, self.ngram_range, self.n_features))
+        return self.fit_counts(self.counts(texts))
 
     def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        counts = hashed_counts(texts, self.ngram_range, self.n_features)
-        return self._fit_counts(counts)._weigh(counts)
+        counts = self.counts(texts)
+        return self.fit_counts(counts).weigh(counts)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        return self._weigh(hashed_counts(texts, self.ngram_range, self.n_features))
+        return self.weigh(self.counts(texts))
 
-    def _fit_counts(self, counts: sp.csr_matrix) -> "CharNgramTfidf":
+    def fit_counts(self, counts: sp.csr_matrix) -> "CharNgramTfidf":
         self.n_documents_ = counts.shape[0]
         self.document_frequency_ = np.bincount(counts.indices, minlength=self.n_features).astype(np.int32)
         self.idf_ = (np.log((1.0 + self.n_documents_) / (1.0 + self.document_frequency_)) + 1.0).astype(np.float32)
         return self
 
-    def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+    def weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         weights = counts.copy()
         weights.data = (1.0 + np.log(weights.data)) * self.idf_[weights.indices]
         norms = np.sqrt(np.asarray(weights.multiply(weights).sum(axis=1)).ravel())
@@ -111,23 +122,37 @@ class CharNgramTfidf:
 
 def prefixes(vectors: sp.csr_matrix, rank: np.ndarray, threshold: float) -> sp.csr_matrix:
     """Each row cut to its prefix: its features in ``rank`` order (0 = rarest) up to where the rest of
-    the row has norm below ``threshold``. Rows must have unit length."""
+    the row has norm below ``threshold``. Rows must have unit length. Rows are cut in slices of
+    ``TEXTS_PER_CHUNK`` (the work is per row; slices bound the memory of the temporaries)."""
     vectors = vectors.tocsr()
+    if vectors.shape[0] <= TEXTS_PER_CHUNK:
+        return _prefix_slice(vectors, rank, threshold)
+    return sp.vstack([_prefix_slice(vectors[start:start + TEXTS_PER_CHUNK], rank, threshold)
+                      for start in range(0, vectors.shape[0], TEXTS_PER_CHUNK)], format="csr")
+
+
+def _prefix_slice(vectors: sp.csr_matrix, rank: np.ndarray, threshold: float) -> sp.csr_matrix:
     lengths = np.diff(vectors.indptr)
-    row = np.repeat(np.arange(vectors.shape[0]), lengths)
-    # Within each row, the rarest feature first.
-    order = np.lexsort((rank[vectors.indices], row))
+    # Within each row, the rarest feature first: scipy's per-row index sort, on a matrix whose column
+    # indices are the ranks and whose values are the entries' positions (far faster than a lexsort).
+    by_rank = sp.csr_matrix((np.arange(vectors.nnz, dtype=np.int64), rank[vectors.indices], vectors.indptr),
+                            shape=(vectors.shape[0], len(rank)))
+    by_rank.has_sorted_indices = False
+    by_rank.sort_indices()
+    order = by_rank.data
     squares = vectors.data[order].astype(np.float64) ** 2
     # Squared norm from each entry to the end of its row: a reversed cumulative sum per row.
     from_end = np.cumsum(squares[::-1])[::-1]
-    row_end = np.repeat(vectors.indptr[1:], lengths) - 1
-    tail = from_end - np.append(from_end, 0.0)[row_end + 1]
+    after_row = np.append(from_end, 0.0)[vectors.indptr[1:]]  # what the later rows add
+    tail = from_end - np.repeat(after_row, lengths)
     # Kept while the rest, this entry included, could still reach the threshold (a hair below it,
     # so that float rounding never drops a needed feature).
     keep = tail >= threshold * threshold * (1 - 1e-6)
     kept = order[keep]
-    return sp.csr_matrix((vectors.data[kept], vectors.indices[kept], np.concatenate(
-        ([0], np.cumsum(np.bincount(row[kept], minlength=vectors.shape[0]))))), shape=vectors.shape)
+    indptr = np.zeros(vectors.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(np.repeat(np.arange(vectors.shape[0]), lengths)[keep], minlength=vectors.shape[0]),
+              out=indptr[1:])
+    return sp.csr_matrix((vectors.data[kept], vectors.indices[kept], indptr), shape=vectors.shape)
 
 
 def rarest_first(document_frequency: np.ndarray) -> np.ndarray:
@@ -149,31 +174,47 @@ def pair_cosines(vectors: sp.csr_matrix, left: np.ndarray, right: np.ndarray,
     return out
 
 
-def similar_pairs(vectors: sp.csr_matrix, document_frequency: np.ndarray,
-                  threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every pair i < j of rows with cosine >= ``threshold``: (i, j, cosine), exactly."""
-    if not 0 < threshold <= 1:
-        raise ValueError(f"threshold: expected a number in (0, 1], got {threshold}")
-    cut = prefixes(vectors, rarest_first(document_frequency), threshold)
-    marks = cut.copy()
-    marks.data = np.ones_like(marks.data)
-    candidates = sp.triu(marks @ marks.T, k=1).tocoo()
-    left, right = candidates.row.astype(np.int64), candidates.col.astype(np.int64)
-    cosine = pair_cosines(vectors, left, right)
-    close = cosine >= threshold
-    return left[close], right[close], cosine[close]
-
-
-def neighbours_of(query: sp.csr_matrix, cut_index: sp.csc_matrix, vectors: sp.csr_matrix,
-                  rank: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of ``vectors`` with cosine >= ``threshold`` to one query row: (rows, cosines).
-    ``cut_index`` holds the prefixes of ``vectors`` in columns-first form (features → rows)."""
-    cut = prefixes(query, rank, threshold)
-    shared = cut_index[:, cut.indices]  # the rows that hold one of the query's prefix features
-    rows = np.unique(shared.indices)
+def rows_dot(matrix: sp.csr_matrix, rows: np.ndarray, query: sp.csr_matrix, scratch: np.ndarray) -> np.ndarray:
+    """``matrix[rows] @ query.T`` for one query row, without transposing the query (whose million
+    columns would cost more than the whole product): the query's weights are spread into ``scratch``
+    (a zeroed float32 array of one slot per feature, zeroed again before returning) and looked up."""
     if not len(rows):
-        return rows, np.zeros(0, dtype=np.float32)
-    cosine = np.asarray((vectors[rows] @ query.T).todense()).ravel()
-    close = cosine >= threshold
-    return rows[close], cosine[close]
+        return np.zeros(0, dtype=np.float32)
+    part = matrix[rows]
+    scratch[query.indices] = query.data
+    try:
+        products = part.data * scratch[part.indices]
+    finally:
+        scratch[query.indices] = 0.0
+    owner = np.repeat(np.arange(len(rows)), np.diff(part.indptr))
+    return np.bincount(owner, weights=products, minlength=len(rows)).astype(np.float32)
 
+
+def shared_prefix_pairs(cut: sp.csr_matrix, left: np.ndarray, left_keys: np.ndarray, right: np.ndarray,
+                        right_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (left[p], right[q]) whose prefixes share a feature *under the same key*: each prefix
+    feature f of row left[p] becomes the column (f, left_keys[p]), and likewise on the right, so that
+    one sparse product finds only the pairs of the same block (a kelurahan, a time bucket). A row may
+    appear several times on a side with different keys. Keys are non-negative integers."""
+    if not len(left) or not len(right):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    span = int(max(left_keys.max(), right_keys.max())) + 1
+    sides = []
+    for rows, keys in ((left, left_keys), (right, right_keys)):
+        part = cut[rows]
+        columns = part.indices.astype(np.int64) * span + np.repeat(keys.astype(np.int64), np.diff(part.indptr))
+        sides.append((part.indptr, columns))
+    # Only the keyed features present on either side become columns.
+    _, compact_columns = np.unique(np.concatenate([sides[0][1], sides[1][1]]), return_inverse=True)
+    width = int(compact_columns.max()) + 1 if len(compact_columns) else 1
+    split = len(sides[0][1])
+    matrices = [sp.csr_matrix((np.ones(len(columns), dtype=np.float32), piece, indptr), shape=(len(indptr) - 1, width))
+                for (indptr, columns), piece in zip(sides, (compact_columns[:split], compact_columns[split:]))]
+    shared = (matrices[0] @ matrices[1].T).tocoo()
+    return left[shared.row], right[shared.col]
+
+
+def neighbour_candidates(query_cut: sp.csr_matrix, cut_index: sp.csc_matrix) -> np.ndarray:
+    """Rows of an index whose prefixes share a feature with the query's prefix (``cut_index``: the
+    index's prefixes in columns-first form, features → rows)."""
+    return np.unique(cut_index[:, query_cut.indices].indices)

@@ -16,8 +16,10 @@ from serving.api.access import AccessMiddleware
 from serving.api.body_limits import BodyLimitMiddleware
 from serving.api.errors import GuardMiddleware, install_handlers
 from serving.api.load_shed import LoadShedMiddleware
-from serving.api.routes import complaints, desk, feedback, health, ikm, models, review_queue, sentiment
+from serving.api.routes import (complaints, desk, drift, feedback, groups, health, ikm, models, review_queue,
+                                sentiment)
 from serving.api.routes.common import GUARD_ERRORS
+from serving.complaint_groups import GROUPS_KEY, ComplaintGroups
 from serving.core.config import Settings
 from serving.db.migrate import upgrade
 from serving.db.session import make_engine, make_session_factory
@@ -30,7 +32,8 @@ DESCRIPTION = """Triage of Indonesian public-service complaints (topic, agency, 
 and IKM survey reports. Send an API key in the `X-API-Key` header; create one with
 `aduan keys create --scope desk|reporting|admin`."""
 
-ROUTERS = tuple(module.router for module in (complaints, sentiment, ikm, feedback, review_queue, models, health, desk))
+ROUTERS = tuple(module.router for module in (complaints, groups, sentiment, ikm, drift, feedback, review_queue, models,
+                                             health, desk))
 
 
 def load_initial_model(holder: ModelHolder, settings: Settings, reloaded: Path | None = None) -> None:
@@ -74,6 +77,14 @@ def follow_reloads(holder: ModelHolder, sessions, settings: Settings, promoted: 
             log.error("could not follow a model change: %s: %s", exc.__class__.__name__, exc)
 
 
+def build_groups(complaint_groups: ComplaintGroups, sessions) -> None:
+    try:
+        with sessions() as session:
+            complaint_groups.refresh(session)
+    except Exception as exc:  # the first request that needs the index builds it (and reports a failure)
+        log.error("near-duplicate index not built at start: %s: %s", exc.__class__.__name__, exc)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     if settings.migrate_on_startup:
@@ -81,6 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
                          max_overflow=settings.db_max_overflow, pool_timeout=settings.db_pool_timeout)
     sessions = make_session_factory(engine)
+    # This worker's near-duplicate index; service.classify finds it in the session (serving/complaint_groups.py).
+    complaint_groups = ComplaintGroups(settings.duplicate_threshold, settings.duplicate_window_days)
+    sessions.configure(info={GROUPS_KEY: complaint_groups})
     holder = ModelHolder()
     published = model_store.served(sessions)
     # A new `aduan serve` serves what it was told to serve: reloads of earlier runs are history. A worker
@@ -97,6 +111,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         thread = threading.Thread(target=follow_reloads, args=(holder, sessions, settings, promoted, stop),
                                   name="aduan-model-sync", daemon=True)
         thread.start()
+        # Rebuilt from the database now rather than by the first request that needs it.
+        threading.Thread(target=build_groups, args=(complaint_groups, sessions), name="aduan-groups",
+                         daemon=True).start()
         try:
             yield
         finally:
@@ -112,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.holder = holder
+    app.state.complaint_groups = complaint_groups
     app.state.metrics = metrics = Metrics()
     install_handlers(app)
     # Each one added wraps the ones before: metrics (outermost, they count every answer) → load shedding

@@ -9,7 +9,7 @@ import os
 import time
 from typing import Iterable
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -38,6 +38,14 @@ class Metrics:
                                    ["task", "label"], registry=self.registry)
         self.classified = Counter("aduan_classified_complaints", "Classified complaints by needs_review",
                                   ["needs_review"], registry=self.registry)
+        # The headline figures of the latest drift report (GET /v1/reports/drift); with several workers
+        # the most recent one any worker computed.
+        self.drift_psi = Gauge("aduan_drift_psi", "Population stability index of the predicted label mix vs "
+                               "the training mix, per task (latest drift report)", ["task"], registry=self.registry,
+                               multiprocess_mode="mostrecent")
+        self.drift_figures = Gauge("aduan_drift", "Headline figures of the latest drift report: unseen_token_share, "
+                                   "needs_review_share, retrain_advised (0/1), complaints", ["figure"],
+                                   registry=self.registry, multiprocess_mode="mostrecent")
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(route, method, str(status)).inc()
@@ -49,6 +57,15 @@ class Metrics:
 
     def count_review(self, needs_review: bool) -> None:
         self.classified.labels("true" if needs_review else "false").inc()
+
+    def observe_drift(self, report) -> None:
+        for task, drift in report.tasks.items():
+            self.drift_psi.labels(task).set(drift["psi"])
+        for figure, value in (("unseen_token_share", report.unseen_token_share),
+                              ("needs_review_share", report.needs_review_share),
+                              ("retrain_advised", float(report.retrain["advised"])),
+                              ("complaints", report.current["complaints"])):
+            self.drift_figures.labels(figure).set(value)
 
     def render(self) -> bytes:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

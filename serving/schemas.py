@@ -81,6 +81,15 @@ class ClassifyResponse(BaseModel):
     urgency: UrgencyResult | None
     needs_review: bool
     language: str = Field("", description=LANGUAGE_DESCRIPTION)
+    duplicate_of: str | None = Field(None, description="A near-duplicate of complaints stored in the last "
+                                     "ADUAN_DUPLICATE_WINDOW_DAYS (30) days: the prediction_id of its group's "
+                                     "earliest complaint; null when it duplicates none")
+    group_id: str | None = Field(None, description="Its near-duplicate group (the earliest member's prediction_id, "
+                                 "as GET /v1/complaints/groups lists it); null when it duplicates none")
+    group_size: int | None = Field(None, description="Complaints in that group, this one included")
+
+
+DUPLICATE_FIELDS = ("duplicate_of", "group_id", "group_size")
 
 
 class ClassifyBatchResponse(BaseModel):
@@ -173,6 +182,63 @@ class ReviewQueueResponse(BaseModel):
     model_version: str = Field(description="The model whose vocabulary measured novelty")
     scanned: int = Field(description="Unreviewed complaints ranked (the newest first, up to `scan`)")
     items: list[ReviewQueueItem] = Field(description="Highest score first")
+
+
+# ---------------------------------------------------------------- near-duplicate groups
+class ComplaintGroup(BaseModel):
+    group_id: str = Field(description="The prediction_id of the group's earliest complaint")
+    size: int = Field(description="Complaints in the group")
+    first_created_at: UtcDatetime
+    last_created_at: UtcDatetime
+    prediction_ids: list[str] = Field(description="Members, earliest first (up to `members`)")
+    text: str = Field(description="The earliest complaint as stored, personal data masked")
+    topic: str | None = Field(description="The earliest complaint's predicted topic")
+    agency: str | None = Field(description="The earliest complaint's predicted agency")
+
+
+class ComplaintGroupsResponse(BaseModel):
+    threshold: float = Field(description="Char n-gram TF-IDF cosine from which two texts are similar")
+    window_days: float = Field(description="Longest time between two duplicates; a group is open while a "
+                                           "member is younger than this")
+    total: int = Field(description="Open groups of at least `min_size` complaints")
+    groups: list[ComplaintGroup] = Field(description="Largest first, then the most recently active")
+
+
+# ---------------------------------------------------------------- drift report
+class LabelMove(BaseModel):
+    label: str
+    reference_share: float = Field(description="Share in the served model's training data")
+    current_share: float = Field(description="Share among the predictions of the period")
+    change: float
+    p_value: float = Field(description="Two-proportion test, Benjamini-Hochberg adjusted over the labels")
+    flagged: bool = Field(description="Moved significantly and by at least the configured share")
+
+
+class TaskDrift(BaseModel):
+    psi: float = Field(description="Population stability index: < 0.1 stable, 0.1-0.25 watch, >= 0.25 shifted")
+    chi2: float
+    dof: int
+    p_value: float = Field(description="Chi-square test that both mixes are one (rare labels pooled)")
+    status: Literal["stable", "watch", "shifted"]
+    reference_complaints: int
+    current_complaints: int
+    flagged: list[str]
+    new_labels: list[str]
+    moved: list[LabelMove] = Field(description="Every label, largest absolute change first")
+
+
+class DriftReportResponse(BaseModel):
+    generated_at: str
+    reference: dict
+    current: dict
+    config: dict = Field(description="The thresholds used (classifier.drift.DriftConfig)")
+    tasks: dict[str, TaskDrift]
+    confidence: dict
+    needs_review_share: float
+    unseen_token_share: float = Field(description="Share of the words never seen in training")
+    new_terms: list[dict] = Field(description="Frequent words and phrases rare in training: candidate new topics")
+    timeline: list[dict] = Field(description="Month by month")
+    retrain: dict = Field(description="advised, reasons and the command")
 
 
 # ---------------------------------------------------------------- models

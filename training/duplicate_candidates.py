@@ -62,7 +62,8 @@ def all_pairs(vectors: sp.csr_matrix, floor: float) -> tuple[np.ndarray, np.ndar
 def candidate_strata(complaints: pd.DataFrame) -> pd.DataFrame:
     """Every pair with cosine >= the lowest bin edge: positions a, b, cosine and its stratum."""
     texts = [comparable_text(t) for t in complaints["text"]]
-    vectors = CharNgramTfidf().fit_transform(texts)
+    # The similarity the pairs were drawn by, pinned: the strata stay the same whatever the defaults become.
+    vectors = CharNgramTfidf(ngram_range=(3, 5), n_features=2**22).fit_transform(texts)
     a, b, cosine = all_pairs(vectors, BIN_EDGES[0])
     kelurahan = complaints["kelurahan"].map(compact).to_numpy()
     days = complaints["created_at"].to_numpy()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import platform
 import sys
 import time
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 
+from classifier.drift import vocabulary_of
 from classifier.language import load_language_identifier
 from classifier.lexicons import load_slang_lexicon, load_stopwords
 from classifier.model import ModelBundle
@@ -106,6 +108,7 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
         return normalizers.normalize(config.text, texts)
 
     estimators, task_meta, reports, all_files = {}, {}, [], {}
+    vocabulary = None
     inner_answers, reported_answers, splits_used, held = {}, {}, {}, {}
     # Sealed test sets are read first: a missing one fails before any training.
     sealed_sets = {name: load_sealed(name, task, data_dir, load_task_data) for name, task in config.tasks.items()}
@@ -155,12 +158,15 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
                                                  inputs_for(config.text, sealed_sets[name]), texts, log)
         learned = [data.original_labels[i] for i in kept] + extra.original_labels
         task_meta[name] = {"labels": sorted(set(learned)), "metrics": metrics,
+                           "label_counts": dict(sorted(Counter(learned).items())),  # the drift report's reference
                            "data": data.summary, "n_train": len(data.texts), "n_extra": len(extra.texts),
                            "valid_sha256": validation_fingerprint(data, valid_idx),
                            "label_thresholds": dict(task.label_thresholds),
                            **({"retired_labels": sorted(gone)} if gone else {}),
                            "seconds": round(time.perf_counter() - t0, 1)}
         all_files.update(data.files)
+        if name != "sentiment" and vocabulary is None:  # the complaints' words and phrases, for the drift report
+            vocabulary = vocabulary_of(texts)
         log(f"[{name}] {metrics['split']}: accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}, "
             f"top-3 {metrics['top3_accuracy']:.3f}, frequent accuracy {metrics['frequent_accuracy']:.3f}, "
             f"frequent macro-F1 {metrics['frequent_macro_f1']:.3f} ({task_meta[name]['seconds']} s)")
@@ -197,6 +203,7 @@ def train(config: TrainingConfig, data_dir: Path, output_dir: Path | None = None
         "data_files": all_files,
         "routing_table": routing_table_metadata(config.routing_table, data_dir),
         "tasks": task_meta,
+        "vocabulary": vocabulary,
     }
     bundle = ModelBundle(normalizers.normalizer(config.text), estimators, metadata)
     target = parent / version

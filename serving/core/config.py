@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from classifier.duplicates import DEFAULT_THRESHOLD, DEFAULT_WINDOW_DAYS
+
 KIB = 1024
 MIB = 1024 * KIB
 
@@ -41,6 +43,11 @@ class Settings(BaseSettings):
     # in a queue that grows into seconds of latency (serving/api/load_shed.py). 8 requests of about 3 ms
     # of CPU wait at most about 25 ms; raise it for slower, larger batch requests.
     max_in_flight: int = Field(8, ge=1)
+
+    # Near-duplicates (GET /v1/complaints/groups, duplicate_of in classify answers): the char n-gram
+    # TF-IDF cosine from which two texts are similar, and the longest time between two duplicates.
+    duplicate_threshold: float = Field(DEFAULT_THRESHOLD, gt=0, le=1)
+    duplicate_window_days: float = Field(DEFAULT_WINDOW_DAYS, gt=0)
 
     # /metrics is public (Prometheus scrapes it without a key) unless this names the scope it needs:
     # per-topic volumes are business data.
