@@ -24,10 +24,15 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 def test_every_route_is_in_the_schema(app):
-    """What the schemathesis run below cannot see, it cannot test: no route is left out of the schema."""
+    """What the schemathesis run below cannot see, it cannot test: no route is left out of the schema.
+
+    The desk pages (HTML forms behind a session cookie, not API operations) are left out on purpose;
+    tests/test_desk.py and tests/browser/ cover them.
+    """
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     documented = {(r.ok().method.upper(), r.ok().path) for r in schema.get_all_operations()}
-    routes = {(method, route.path) for router in ROUTERS for route in router.routes for method in route.methods}
+    routes = {(method, route.path) for router in ROUTERS for route in router.routes for method in route.methods
+              if route.include_in_schema}
     assert routes == documented and len(documented) >= 10
 
 
@@ -41,7 +46,7 @@ def test_no_generated_request_causes_a_server_error_or_an_undocumented_answer(ap
         for mode in GenerationMode:
 
             @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
+            @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
                       suppress_health_check=list(HealthCheck))
             def call(case):
                 nonlocal calls

@@ -235,8 +235,8 @@ def test_drift_report_needs_a_reporting_key_and_a_valid_period(drift_app):
         assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "days"
 
 
-def test_a_model_without_its_training_mix_answers_503_saying_why(tmp_path, models_dir):  # noqa: F811
+def test_a_model_without_its_training_mix_answers_409_saying_why(tmp_path, models_dir):  # noqa: F811
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'api.db'}", models_dir=models_dir))
     with TestClient(app) as client:
         answer = client.get("/v1/reports/drift", headers={"X-API-Key": new_key(app, "reporting")})
-        assert answer.status_code == 503 and "retrain" in answer.json()["detail"]
+        assert answer.status_code == 409 and "retrain" in answer.json()["detail"]

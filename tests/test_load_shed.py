@@ -3,6 +3,7 @@ requests in flight finish and the health routes still answer."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -42,7 +43,10 @@ def test_one_past_the_limit_is_shed_and_the_others_finish(limit):
             after = await client.post("/v1/complaints/classify")
         return shed, health, docs, answers, after, app.in_flight
 
-    shed, health, docs, answers, after, in_flight = asyncio.run(scenario())
+    # A loop of its own in a thread of its own: an earlier test (Playwright's sync API) may leave an
+    # event loop running in this thread, and asyncio.run refuses to nest.
+    with ThreadPoolExecutor(1) as pool:
+        shed, health, docs, answers, after, in_flight = pool.submit(asyncio.run, scenario()).result()
     assert shed.status_code == 503 and shed.headers["retry-after"] == "1"
     assert "server busy" in shed.json()["detail"] and "ADUAN_MAX_IN_FLIGHT" in shed.json()["detail"]
     assert health.status_code == docs.status_code == 200  # only /v1 work is shed

@@ -21,7 +21,7 @@ from serving.api.errors import ApiError
 from serving.api.routes.common import AUTH_ERRORS, MODEL_ERRORS
 from serving.complaint_groups import as_utc
 from serving.db.models import Prediction, utcnow
-from serving.schemas import DriftReportResponse
+from serving.schemas import ErrorBody, DriftReportResponse
 
 router = APIRouter(tags=["reports"], responses={**AUTH_ERRORS, **MODEL_ERRORS})
 MAX_ROWS = 50_000  # the newest complaints of the period, at most: normalizing costs about 0.2 ms each
@@ -29,7 +29,8 @@ MAX_ROWS = 50_000  # the newest complaints of the period, at most: normalizing c
 
 @router.get("/v1/reports/drift", response_model=DriftReportResponse, responses={
     200: {"content": {"text/html": {"schema": {"type": "string"}}},
-          "description": "The report as JSON, or as HTML with ?format=html"}})
+          "description": "The report as JSON, or as HTML with ?format=html"},
+    409: {"model": ErrorBody, "description": "The served model keeps no training label mix or vocabulary"}})
 def drift_report(key: ReportingKey, loaded: ModelDep, session: SessionDep, metrics: MetricsDep,
                  days: Annotated[int, Query(ge=1, le=366, description="The period: the last N days")] = 30,
                  format: Literal["json", "html"] = Query("json")) -> Response:
@@ -40,7 +41,9 @@ def drift_report(key: ReportingKey, loaded: ModelDep, session: SessionDep, metri
     try:
         reference = Reference.from_metadata(bundle.metadata, f"model {loaded.model.version}")
     except DriftInputError as exc:
-        raise ApiError(503, str(exc)) from None
+        # The server works; this model cannot answer (trained before it kept its training mix): a
+        # client error with the remedy, not a 5xx that monitoring would page on.
+        raise ApiError(409, str(exc)) from None
     rows = session.execute(select(Prediction.created_at, Prediction.text, Prediction.outputs, Prediction.needs_review)
                            .where(Prediction.created_at >= utcnow() - timedelta(days=days))
                            .order_by(Prediction.created_at.desc()).limit(MAX_ROWS)).all()[::-1]
