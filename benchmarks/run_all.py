@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks import bench_api, bench_core
+from benchmarks import bench_duplicates
 
 
 def main(argv=None) -> int:
@@ -19,6 +20,9 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir")
     args = parser.parse_args(argv)
     extra = ["--data-dir", args.data_dir] if args.data_dir else []
+    print("== near-duplicates: 100k complaints grouped, one new complaint checked against a 100k index")
+    bench_duplicates.main(extra)
+    print()
     with tempfile.TemporaryDirectory() as models:
         print("== core: normalize, train, model size, predict, memory")
         bench_core.main(extra + ["--models-dir", models])

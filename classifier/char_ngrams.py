@@ -15,9 +15,11 @@ is then computed. No pair at or above t is ever missed.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from classifier.pii import mask_pii
@@ -120,39 +122,87 @@ class CharNgramTfidf:
         return weights
 
 
+@dataclass
+class Prefixes:
+    """Rows cut to their prefixes, with what bounds a pair's cosine from the prefix part alone.
+
+    With r the rank of a row's last prefix feature ("cutoff") and a the row whose cutoff is the
+    smaller, cos(a, b) <= pp + |suffix of a| * |b's features ranked after r| (pp: the product of the
+    two prefixes; the features ranked up to r that both rows hold are all in both prefixes, and
+    Cauchy-Schwarz bounds the rest). The norm of b after r is read at the last checkpoint rank at or
+    before r (``tails``): an upper bound, so that pruning by this bound never drops a pair that reaches
+    the threshold."""
+
+    cut: sp.csr_matrix
+    cutoff: np.ndarray  # rank of each row's last prefix feature (-1: an empty row)
+    suffix: np.ndarray  # norm of each row's features after its prefix (below the threshold)
+    tails: np.ndarray  # rows x checkpoints: norm of the row's features ranked after each checkpoint
+    checkpoints: np.ndarray
+
+    def upper_bounds(self, left: np.ndarray, right: np.ndarray, pp: np.ndarray) -> np.ndarray:
+        first = self.cutoff[left] <= self.cutoff[right]
+        shorter, other = np.where(first, left, right), np.where(first, right, left)
+        at = np.searchsorted(self.checkpoints, self.cutoff[shorter], side="right") - 1
+        after = np.where(at >= 0, self.tails[other, np.maximum(at, 0)], 1.0)
+        return pp + self.suffix[shorter] * after
+
+
 def prefixes(vectors: sp.csr_matrix, rank: np.ndarray, threshold: float) -> sp.csr_matrix:
     """Each row cut to its prefix: its features in ``rank`` order (0 = rarest) up to where the rest of
-    the row has norm below ``threshold``. Rows must have unit length. Rows are cut in slices of
-    ``TEXTS_PER_CHUNK`` (the work is per row; slices bound the memory of the temporaries)."""
+    the row has norm below ``threshold``. Rows must have unit length."""
+    return prefix_bounds(vectors, rank, threshold, checkpoints=0).cut
+
+
+def prefix_bounds(vectors: sp.csr_matrix, rank: np.ndarray, threshold: float, checkpoints: int = 32) -> Prefixes:
+    """The prefixes of ``prefixes`` with their cutoffs, suffix norms and ``checkpoints`` tail norms per
+    row (checkpoint ranks spread evenly over the ranks of the features that occur). Rows are cut in
+    slices of ``TEXTS_PER_CHUNK`` (the work is per row; slices bound the memory of the temporaries)."""
     vectors = vectors.tocsr()
-    if vectors.shape[0] <= TEXTS_PER_CHUNK:
-        return _prefix_slice(vectors, rank, threshold)
-    return sp.vstack([_prefix_slice(vectors[start:start + TEXTS_PER_CHUNK], rank, threshold)
-                      for start in range(0, vectors.shape[0], TEXTS_PER_CHUNK)], format="csr")
+    first_present = int(np.count_nonzero(np.bincount(rank[vectors.indices], minlength=len(rank)) == 0)) \
+        if checkpoints else 0
+    marks = np.linspace(first_present, len(rank), checkpoints, endpoint=False).astype(np.int64)
+    parts = [_prefix_slice(vectors[start:start + TEXTS_PER_CHUNK], rank, threshold, marks)
+             for start in range(0, max(vectors.shape[0], 1), TEXTS_PER_CHUNK)]
+    cut = parts[0][0] if len(parts) == 1 else sp.vstack([p[0] for p in parts], format="csr")
+    return Prefixes(cut, *(np.concatenate([p[k] for p in parts]) for k in (1, 2, 3)), marks)
 
 
-def _prefix_slice(vectors: sp.csr_matrix, rank: np.ndarray, threshold: float) -> sp.csr_matrix:
+def _prefix_slice(vectors: sp.csr_matrix, rank: np.ndarray, threshold: float, marks: np.ndarray):
+    n = vectors.shape[0]
     lengths = np.diff(vectors.indptr)
     # Within each row, the rarest feature first: scipy's per-row index sort, on a matrix whose column
     # indices are the ranks and whose values are the entries' positions (far faster than a lexsort).
     by_rank = sp.csr_matrix((np.arange(vectors.nnz, dtype=np.int64), rank[vectors.indices], vectors.indptr),
-                            shape=(vectors.shape[0], len(rank)))
+                            shape=(n, len(rank)))
     by_rank.has_sorted_indices = False
     by_rank.sort_indices()
-    order = by_rank.data
+    order, ranks = by_rank.data, by_rank.indices.astype(np.int64)
     squares = vectors.data[order].astype(np.float64) ** 2
     # Squared norm from each entry to the end of its row: a reversed cumulative sum per row.
     from_end = np.cumsum(squares[::-1])[::-1]
     after_row = np.append(from_end, 0.0)[vectors.indptr[1:]]  # what the later rows add
-    tail = from_end - np.repeat(after_row, lengths)
+    tail = np.append(from_end - np.repeat(after_row, lengths), 0.0)  # one past the end: nothing left
     # Kept while the rest, this entry included, could still reach the threshold (a hair below it,
     # so that float rounding never drops a needed feature).
-    keep = tail >= threshold * threshold * (1 - 1e-6)
+    keep = tail[:-1] >= threshold * threshold * (1 - 1e-6)
     kept = order[keep]
-    indptr = np.zeros(vectors.shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(np.repeat(np.arange(vectors.shape[0]), lengths)[keep], minlength=vectors.shape[0]),
-              out=indptr[1:])
-    return sp.csr_matrix((vectors.data[kept], vectors.indices[kept], indptr), shape=vectors.shape)
+    row = np.repeat(np.arange(n), lengths)
+    counts = np.bincount(row[keep], minlength=n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    cut = sp.csr_matrix((vectors.data[kept], vectors.indices[kept], indptr), shape=vectors.shape)
+    # Where each row's rest starts (its end when all is kept): the suffix norm and the cutoff rank.
+    rest = vectors.indptr[:-1] + counts
+    suffix = np.sqrt(np.maximum(np.where(rest < vectors.indptr[1:], tail[np.minimum(rest, len(tail) - 1)], 0.0), 0))
+    cutoff = np.where(counts > 0, ranks[np.maximum(rest - 1, 0)] if len(ranks) else -1, -1)
+    tails = np.empty((n, len(marks)), dtype=np.float32)
+    if len(marks):
+        keys = row * len(rank) + ranks  # ascending: rows in order, ranks sorted within each row
+        for k, mark in enumerate(marks):
+            start = np.searchsorted(keys, np.arange(n) * len(rank) + mark, side="right")
+            inside = start < vectors.indptr[1:]
+            tails[:, k] = np.sqrt(np.maximum(np.where(inside, tail[np.minimum(start, len(tail) - 1)], 0.0), 0))
+    return cut, cutoff, suffix.astype(np.float32), tails
 
 
 def rarest_first(document_frequency: np.ndarray) -> np.ndarray:
@@ -192,26 +242,26 @@ def rows_dot(matrix: sp.csr_matrix, rows: np.ndarray, query: sp.csr_matrix, scra
 
 def shared_prefix_pairs(cut: sp.csr_matrix, left: np.ndarray, left_keys: np.ndarray, right: np.ndarray,
                         right_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (left[p], right[q]) whose prefixes share a feature *under the same key*: each prefix
-    feature f of row left[p] becomes the column (f, left_keys[p]), and likewise on the right, so that
-    one sparse product finds only the pairs of the same block (a kelurahan, a time bucket). A row may
-    appear several times on a side with different keys. Keys are non-negative integers."""
+    """Positions (p, q) into ``left`` and ``right`` whose rows' prefixes share a feature *under the same
+    key*, with the product of the two prefixes there (pp): each prefix feature f of row left[p] becomes the column (f, left_keys[p]), and likewise on
+    the right, so that one sparse product finds only the pairs of the same block (a kelurahan, a time
+    bucket). A row may appear several times on a side with different keys. Keys are non-negative."""
     if not len(left) or not len(right):
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     span = int(max(left_keys.max(), right_keys.max())) + 1
     sides = []
     for rows, keys in ((left, left_keys), (right, right_keys)):
         part = cut[rows]
         columns = part.indices.astype(np.int64) * span + np.repeat(keys.astype(np.int64), np.diff(part.indptr))
-        sides.append((part.indptr, columns))
-    # Only the keyed features present on either side become columns.
-    _, compact_columns = np.unique(np.concatenate([sides[0][1], sides[1][1]]), return_inverse=True)
-    width = int(compact_columns.max()) + 1 if len(compact_columns) else 1
+        sides.append((part.indptr, columns, part.data))
+    # Only the keyed features present on either side become columns (a hash table: no sort needed).
+    compact_columns, distinct = pd.factorize(np.concatenate([sides[0][1], sides[1][1]]))
+    width = max(len(distinct), 1)
     split = len(sides[0][1])
-    matrices = [sp.csr_matrix((np.ones(len(columns), dtype=np.float32), piece, indptr), shape=(len(indptr) - 1, width))
-                for (indptr, columns), piece in zip(sides, (compact_columns[:split], compact_columns[split:]))]
+    matrices = [sp.csr_matrix((weights, piece, indptr), shape=(len(indptr) - 1, width))
+                for (indptr, columns, weights), piece in zip(sides, (compact_columns[:split], compact_columns[split:]))]
     shared = (matrices[0] @ matrices[1].T).tocoo()
-    return left[shared.row], right[shared.col]
+    return shared.row.astype(np.int64), shared.col.astype(np.int64), shared.data
 
 
 def neighbour_candidates(query_cut: sp.csr_matrix, cut_index: sp.csc_matrix) -> np.ndarray:

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from classifier.char_ngrams import (CharNgramTfidf, comparable_text, neighbour_candidates, prefixes, rarest_first,
-                                    rows_dot)
+from classifier.char_ngrams import (CharNgramTfidf, comparable_text, neighbour_candidates, prefix_bounds, prefixes,
+                                    rarest_first, rows_dot)
 from classifier.duplicates import (DEFAULT_THRESHOLD, DEFAULT_WINDOW_DAYS, UNKNOWN, PlaceCodes, Places,
                                    address_words, check_parameters, find_links, parse_times)
 
@@ -135,12 +135,13 @@ class DuplicateIndex:
         self.kecamatan.extend(places.kecamatan)
         self.addresses = places.addresses
         self.main = vectors
-        self.main_cut = prefixes(vectors, self.rank, self.threshold)
+        bounds = prefix_bounds(vectors, self.rank, self.threshold)
+        self.main_cut = bounds.cut
         self.main_cut_columns = self.main_cut.tocsc()
         self.parent.extend(np.arange(n))
         self.size_of = {k: 1 for k in range(n)}
         self.first_of = {k: k for k in range(n)}
-        links = find_links(vectors, self.main_cut, self.threshold, self.window_days, times, places)
+        links = find_links(vectors, bounds, self.threshold, self.window_days, times, places)
         for a, b in zip(links.left.tolist(), links.right.tolist()):
             self._union(a, b)
         return self

@@ -24,12 +24,13 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from sklearn.base import BaseEstimator
 
-from classifier.char_ngrams import (CharNgramTfidf, comparable_text, pair_cosines, prefixes, rarest_first,
-                                    shared_prefix_pairs)
+from classifier.char_ngrams import (CharNgramTfidf, Prefixes, comparable_text, pair_cosines, prefix_bounds,
+                                    rarest_first, shared_prefix_pairs)
 from classifier.gazetteer import compact
 
-DEFAULT_THRESHOLD = 0.8
+DEFAULT_THRESHOLD = 0.7  # training.duplicate_eval: the highest recall with weighted precision >= 0.95 (README)
 DEFAULT_WINDOW_DAYS = 30.0
+DEFAULT_NGRAM_RANGE = (3, 5)
 INPUT_COLUMNS = ("id", "text")
 PLACE_COLUMNS = ("kelurahan", "kecamatan", "alamat")
 OUTPUT_COLUMNS = ("group_id", "group_size", "duplicate_of")
@@ -130,38 +131,41 @@ class Links:
 
 
 def candidate_pairs(cut: sp.csr_matrix, kelurahan: np.ndarray, times: np.ndarray | None,
-                    window_days: float) -> tuple[np.ndarray, np.ndarray]:
+                    window_days: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs whose prefixes share a feature within one block: the same kelurahan (or either unknown)
-    and the same or an adjacent time bucket of ``window_days``; each unordered pair once, left < right."""
+    and the same or an adjacent time bucket of ``window_days``; each unordered pair once, left < right,
+    with the product of their prefixes."""
     n = cut.shape[0]
     bucket = np.floor(times / window_days).astype(np.int64) if times is not None else np.zeros(n, dtype=np.int64)
     bucket -= bucket.min(initial=0) - 1  # from 1: bucket - 1 stays non-negative
     buckets = int(bucket.max(initial=0)) + 2
-    pieces = []
+    lefts, rights, products = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.float32)]
     known = np.flatnonzero(kelurahan != UNKNOWN)
-    if len(known):  # same kelurahan, same or adjacent bucket (the later one on the left)
+    if len(known):  # same kelurahan, same bucket or the next one
         key = kelurahan[known] * buckets + bucket[known]
-        pieces.append(shared_prefix_pairs(cut, known, key, np.concatenate([known, known]),
-                                          np.concatenate([key, key + 1])))
+        p, q, pp = shared_prefix_pairs(cut, known, key, np.concatenate([known, known]), np.concatenate([key, key + 1]))
+        left, right = known[p], known[q % len(known)]
+        once = (q >= len(known)) | (left < right)  # a same-bucket pair comes twice, an adjacent one once
+        lefts.append(left[once]), rights.append(right[once]), products.append(pp[once])
     unknown = np.flatnonzero(kelurahan == UNKNOWN)
     if len(unknown):  # an unknown kelurahan meets every complaint of the same or an adjacent bucket
-        everyone = np.arange(n)
-        pieces.append(shared_prefix_pairs(cut, unknown, bucket[unknown], np.concatenate([everyone] * 3),
-                                          np.concatenate([bucket - 1, bucket, bucket + 1])))
-    if not pieces:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    left = np.concatenate([p[0] for p in pieces])
-    right = np.concatenate([p[1] for p in pieces])
-    keys = np.unique(np.minimum(left, right) * n + np.maximum(left, right))
-    left, right = keys // n, keys % n
-    return left[left != right], right[left != right]
+        p, q, pp = shared_prefix_pairs(cut, unknown, bucket[unknown], np.tile(np.arange(n), 3),
+                                       np.concatenate([bucket - 1, bucket, bucket + 1]))
+        left, right = unknown[p], q % n
+        once = (kelurahan[right] != UNKNOWN) | (left < right)  # two unknown ones meet twice
+        lefts.append(left[once]), rights.append(right[once]), products.append(pp[once])
+    left, right = np.concatenate(lefts), np.concatenate(rights)
+    return np.minimum(left, right), np.maximum(left, right), np.concatenate(products)
 
 
-def find_links(vectors: sp.csr_matrix, cut: sp.csr_matrix, threshold: float, window_days: float,
+def find_links(vectors: sp.csr_matrix, bounds: Prefixes, threshold: float, window_days: float,
                times: np.ndarray | None, places: Places) -> Links:
     """Every pair of complaints linked as duplicates (similar text, compatible place, close in time);
-    ``cut``: the vectors' prefixes for ``threshold``."""
-    left, right = candidate_pairs(cut, places.kelurahan, times, window_days)
+    ``bounds``: the vectors' prefixes for ``threshold``. Candidates whose cosine bound stays below the
+    threshold are dropped before their exact cosine is computed."""
+    left, right, pp = candidate_pairs(bounds.cut, places.kelurahan, times, window_days)
+    reachable = bounds.upper_bounds(left, right, pp) >= threshold * (1 - 1e-5)
+    left, right = left[reachable], right[reachable]
     if times is not None:
         close = np.abs(times[left] - times[right]) <= window_days
         left, right = left[close], right[close]
@@ -206,7 +210,7 @@ class DuplicateGrouper(BaseEstimator):
     member's id; empty for the earliest member itself and for complaints without duplicates)."""
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, window_days: float = DEFAULT_WINDOW_DAYS,
-                 ngram_range: tuple[int, int] = (3, 5), n_features: int = 2**22, masked: bool = False):
+                 ngram_range: tuple[int, int] = DEFAULT_NGRAM_RANGE, n_features: int = 2**22, masked: bool = False):
         self.threshold = threshold
         self.window_days = window_days
         self.ngram_range = ngram_range
@@ -223,8 +227,8 @@ class DuplicateGrouper(BaseEstimator):
         texts = [comparable_text(t, masked=self.masked) for t in complaints["text"].tolist()]
         self.vectorizer_ = CharNgramTfidf(self.ngram_range, self.n_features)
         vectors = self.vectorizer_.fit_transform(texts)
-        cut = prefixes(vectors, rarest_first(self.vectorizer_.document_frequency_), self.threshold)
-        self.links_ = find_links(vectors, cut, self.threshold, self.window_days, self.times_, places)
+        bounds = prefix_bounds(vectors, rarest_first(self.vectorizer_.document_frequency_), self.threshold)
+        self.links_ = find_links(vectors, bounds, self.threshold, self.window_days, self.times_, places)
         _, size, first = group_members(n, self.links_, self.times_ if self.times_ is not None else np.zeros(n))
         self.group_size_ = size
         self.group_id_ = self.ids_[first]

@@ -15,7 +15,8 @@ from classifier import char_ngrams, duplicate_index
 from classifier.char_ngrams import CharNgramTfidf, comparable_text, hashed_counts
 from classifier.duplicate_index import DuplicateIndex
 from classifier.duplicates import DuplicateGrouper, DuplicateInputError, Places, find_links
-from classifier.char_ngrams import prefixes, rarest_first
+from classifier.char_ngrams import prefix_bounds, prefixes, rarest_first
+from classifier.duplicates import candidate_pairs
 
 LAMP = "Lampu penerangan jalan di gang Melati tiga sudah mati empat hari, mohon segera diganti petugas"
 LAMP_AGAIN = "lampu penerangan jalan di gang melati tiga sudah mati 4 hari mohon segera diganti petugas ya"
@@ -67,15 +68,28 @@ def test_the_all_pairs_search_finds_exactly_the_pairs_of_a_brute_force_product(t
     texts = random_texts(240, seed=int(threshold * 10))
     vectorizer = CharNgramTfidf((3, 5), 2**20)
     vectors = vectorizer.fit_transform(texts)
-    cut = prefixes(vectors, rarest_first(vectorizer.document_frequency_), threshold)
+    bounds = prefix_bounds(vectors, rarest_first(vectorizer.document_frequency_), threshold)
     blank = [None] * len(texts)
-    links = find_links(vectors, cut, threshold, 30.0, None, Places.encode(blank, blank, blank))
+    links = find_links(vectors, bounds, threshold, 30.0, None, Places.encode(blank, blank, blank))
     brute = sp.triu(vectors @ vectors.T, k=1).tocoo()
     expected = {(i, j) for i, j, c in zip(brute.row, brute.col, brute.data) if c >= threshold}
     assert expected, "the fixture must hold similar pairs"
     assert set(zip(links.left.tolist(), links.right.tolist())) == expected
     assert np.allclose(links.cosine, [(vectors[i] @ vectors[j].T).toarray()[0, 0]
                                       for i, j in zip(links.left, links.right)], atol=1e-5)
+
+
+@pytest.mark.parametrize("threshold", [0.4, 0.7])
+def test_the_bound_from_the_prefixes_is_never_below_the_cosine(threshold):
+    vectorizer = CharNgramTfidf((3, 5), 2**20)
+    vectors = vectorizer.fit_transform(random_texts(200, seed=5))
+    bounds = prefix_bounds(vectors, rarest_first(vectorizer.document_frequency_), threshold, checkpoints=8)
+    left, right, pp = candidate_pairs(bounds.cut, np.full(200, -1), None, 30.0)
+    exact = (vectors[left].multiply(vectors[right])).sum(axis=1).A.ravel()
+    prefix_part = (bounds.cut[left].multiply(bounds.cut[right])).sum(axis=1).A.ravel()
+    assert len(left) > 1000 and np.allclose(pp, prefix_part, atol=1e-5)
+    assert (bounds.upper_bounds(left, right, pp) >= exact - 1e-5).all()
+    assert (bounds.upper_bounds(left, right, pp) < threshold).mean() > 0.5  # and it prunes
 
 
 def test_prefixes_keep_the_rarest_features_until_the_rest_is_below_the_threshold():

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from classifier.duplicates import DEFAULT_WINDOW_DAYS, DuplicateGrouper
+from classifier.duplicates import DEFAULT_NGRAM_RANGE, DEFAULT_WINDOW_DAYS, DuplicateGrouper
 from classifier.pii import mask_pii
 from training.data_dir import resolve_data_dir
 from training.duplicate_candidates import candidate_strata, read_complaints
@@ -78,7 +78,8 @@ def bootstrap_intervals(duplicate, predicted, weights, strata_codes, rng, rounds
     return np.nanpercentile(np.array(samples), [2.5, 97.5], axis=0)
 
 
-def evaluate(complaints: pd.DataFrame, labels: pd.DataFrame, thresholds, window_days: float) -> pd.DataFrame:
+def evaluate(complaints: pd.DataFrame, labels: pd.DataFrame, thresholds, window_days: float,
+             ngram_range: tuple[int, int] = DEFAULT_NGRAM_RANGE) -> pd.DataFrame:
     strata = candidate_strata(complaints)
     ids = complaints["id"].to_numpy()
     strata["id_a"], strata["id_b"] = ids[strata["a"]], ids[strata["b"]]
@@ -94,7 +95,8 @@ def evaluate(complaints: pd.DataFrame, labels: pd.DataFrame, thresholds, window_
     rng = np.random.default_rng(SEED)
     rows = []
     for threshold in thresholds:
-        grouper = DuplicateGrouper(threshold=threshold, window_days=window_days, masked=True).fit(masked)
+        grouper = DuplicateGrouper(threshold=threshold, window_days=window_days, ngram_range=ngram_range,
+                                   masked=True).fit(masked)
         group = dict(zip(grouper.ids_, grouper.group_id_))
         predicted = np.array([group[a] == group[b] for a, b in zip(labels["id_a"], labels["id_b"])])
         precision, recall, f1 = scores(duplicate, predicted, weights)
@@ -113,18 +115,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir")
     parser.add_argument("--thresholds", default=",".join(map(str, THRESHOLDS)))
     parser.add_argument("--window-days", type=float, default=DEFAULT_WINDOW_DAYS)
+    parser.add_argument("--ngram-range", default=",".join(map(str, DEFAULT_NGRAM_RANGE)),
+                        help="character n-gram lengths, e.g. 3,5")
     args = parser.parse_args(argv)
     try:
         thresholds = [float(t) for t in args.thresholds.split(",")]
+        ngram_range = tuple(int(n) for n in args.ngram_range.split(","))
         complaints = read_complaints(resolve_data_dir(args.data_dir))
         labels = read_labels(args.labels, set(complaints["id"]))
     except (DataError, ValueError) as exc:
         print(f"duplicate_eval: error: {exc}", file=sys.stderr)
         return 2
-    table = evaluate(complaints, labels, thresholds, args.window_days)
+    table = evaluate(complaints, labels, thresholds, args.window_days, ngram_range)
     counts = labels["label"].value_counts()
     print(f"{len(labels)} labeled pairs ({counts.get('duplicate', 0)} duplicate, {counts.get('not_duplicate', 0)} "
-          f"not); window {args.window_days:g} days")
+          f"not); window {args.window_days:g} days, character {ngram_range[0]}-{ngram_range[1]}-grams")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     best = table.loc[table["f1"].idxmax()] if table["f1"].notna().any() else None
     if best is not None:
