@@ -143,6 +143,8 @@ def run_local(job: BatchJob, input_path: str, output: str | None, model_path: Pa
         raise BatchInputError(f"{input_path}: no rows")
     model = load_model(model_path)
     job.check_model(model)
+    # The model's lazy parts (py3langid's model, lexicon maps) load here, once, before workers are forked.
+    job.predict(model, job.payload(first.head(1).assign(**{job.text_col: "jalan rusak, lampu mati"}))[0])
     summary = RunSummary(columns=list(first.columns))
 
     def batches():

@@ -6,7 +6,6 @@ on stderr and a non-zero exit code; set ADUAN_DEBUG=1 to see the traceback inste
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys

@@ -9,6 +9,7 @@ the next batches and writes the finished ones.
 from __future__ import annotations
 
 import collections
+import gc
 import multiprocessing
 import os
 from typing import Callable, Iterable, Iterator, TypeVar
@@ -49,6 +50,9 @@ def map_ordered(work: Callable[..., R], batches: Iterable[T], jobs: int, *, send
         return
     window = window or 2 * jobs
     _work = work
+    # Objects made so far (the model) leave the collector's reach: a collection in a worker would write
+    # to every one of them and copy the pages the workers share copy-on-write.
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             pending: collections.deque = collections.deque()
@@ -62,6 +66,7 @@ def map_ordered(work: Callable[..., R], batches: Iterable[T], jobs: int, *, send
                 yield batch, result.get()
     finally:
         _work = None
+        gc.unfreeze()
 
 
 def _chain(first, second, rest):

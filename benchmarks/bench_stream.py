@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.reference import complaints, print_figures, reference_rate
+from benchmarks.reference import complaints, measure_reference, print_figures
 from classifier.model import find_latest_model
 from training.data_dir import resolve_data_dir
 
@@ -90,7 +90,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     data_dir = resolve_data_dir(args.data_dir)
     model = Path(args.model) if args.model else find_latest_model(os.environ.get("ADUAN_MODELS_DIR", "models"))
-    reference = reference_rate(data_dir)
+    reference = measure_reference(data_dir).rate
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.keep or tmp)
         folder.mkdir(parents=True, exist_ok=True)
@@ -106,7 +106,8 @@ def main(argv=None) -> int:
     print(f"{args.rows:,}-row CSV ({size / MB:,.0f} MB) through `aduan {args.command} --jobs {args.jobs}`; "
           f"model {model.name}; CPUs: {os.cpu_count()}")
     print_figures([
-        ("reference predict", f"{reference:,.0f} complaints/s", "1.00", "plain TF-IDF + LinearSVC, 10,000 rows in memory"),
+        ("reference predict", f"{reference:,.0f} complaints/s", "1.00",
+         "plain TF-IDF + LinearSVC, 10,000 rows in memory"),
         (f"{args.command} end to end", f"{rate:,.0f} complaints/s", f"{rate / reference:.2f}",
          f"{seconds:,.0f} s: start-up, model load, read, predict, write"),
         ("peak PSS, all processes", f"{peak_pss / MB:,.0f} MB", "", "target < 1,500 MB"),

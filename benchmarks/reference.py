@@ -4,7 +4,9 @@ topics in this process. Machines here are shared and noisy: a ratio against a re
 beside it says more than an absolute figure alone."""
 from __future__ import annotations
 
+import pickle
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from training.readers import read_table
@@ -19,19 +21,28 @@ def complaints(data_dir: Path):
     return frame[["id", "text", "alamat", "kecamatan", "kelurahan", "topik"]]
 
 
-def reference_rate(data_dir: Path, rows: int = 10_000, repeats: int = 3) -> float:
-    """Complaints per second of the plain reference's ``predict`` on ``rows`` complaints of 2022
-    (the file repeated), best of ``repeats``; it is fitted on the 2022 topics first (not timed)."""
+@dataclass
+class Reference:
+    rate: float  # complaints/s of predict, in memory, one process
+    fit_seconds: float
+    size_mb: float  # pickled
+
+
+def measure_reference(data_dir: Path, rows: int = 10_000, repeats: int = 3) -> Reference:
+    """The plain reference fitted on the 2022 topics, then its ``predict`` timed on ``rows`` complaints
+    of 2022 (the file repeated), best of ``repeats``."""
     frame = complaints(data_dir)
     labeled = frame[frame["topik"].str.strip() != ""]
+    start = time.perf_counter()
     model = plain_reference(labeled["text"].tolist(), labeled["topik"].tolist(), seed=0)
+    fit_seconds = time.perf_counter() - start
     texts = (frame["text"].tolist() * (rows // len(frame) + 1))[:rows]
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
         model.predict([t.lower() for t in texts])
         best = min(best, time.perf_counter() - start)
-    return rows / best
+    return Reference(rows / best, fit_seconds, len(pickle.dumps(model)) / 2**20)
 
 
 def print_figures(figures: list[tuple[str, str, str, str]]) -> None:

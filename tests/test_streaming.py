@@ -59,7 +59,8 @@ def test_streamed_rows_are_limited_but_bytes_are_not(tmp_path):
 @pytest.mark.parametrize("chunk_rows", [1, 3, 100])
 def test_chunked_jsonl_has_every_key_of_the_file(tmp_path, chunk_rows):
     path = tmp_path / "t.jsonl"
-    lines = [{"text": "a", "n": 1}, {"text": "b"}, {"text": "c\u2028d", "late": True}, "not json", {"text": "e", "n": 2}]
+    lines = [{"text": "a", "n": 1}, {"text": "b"}, {"text": "c\u2028d", "late": True}, "not json",
+             {"text": "e", "n": 2}]
     path.write_text("\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in lines) + "\n\n")
     frames, stream = chunks(path, chunk_rows, on_bad_lines="skip")
     frame = pd.concat(frames, ignore_index=True)
@@ -70,7 +71,8 @@ def test_chunked_jsonl_has_every_key_of_the_file(tmp_path, chunk_rows):
 
 
 def test_parquet_in_and_out_keeps_types_and_order(tmp_path):
-    frame = pd.DataFrame({"id": range(10), "text": [f"teks {i}" for i in range(10)], "score": [i / 3 for i in range(10)]})
+    frame = pd.DataFrame({"id": range(10), "text": [f"teks {i}" for i in range(10)],
+                          "score": [i / 3 for i in range(10)]})
     path = tmp_path / "t.parquet"
     with TableWriter(path) as writer:
         for start in range(0, 10, 4):
@@ -149,9 +151,11 @@ def test_parquet_output_holds_what_the_csv_holds(model_dir, complaints_csv, tmp_
     parquet = pd.read_parquet(tmp_path / "o.parquet")
     assert list(parquet.columns) == list(csv.columns)
     assert parquet["topic_confidence"].dtype == "float64"
-    assert parquet["topic"].tolist() == csv["topic"].tolist() and parquet["id"].tolist() == [str(i) for i in range(230)]  # CSV cells are text
+    assert parquet["topic"].tolist() == csv["topic"].tolist()
+    assert parquet["id"].tolist() == [str(i) for i in range(230)]  # CSV cells are text
     # ... and a Parquet input predicts as its CSV did
-    assert main(["predict", "--model", str(model_dir), str(tmp_path / "o.parquet"), "-o", str(tmp_path / "p.jsonl")]) == 0
+    assert main(["predict", "--model", str(model_dir), str(tmp_path / "o.parquet"),
+                 "-o", str(tmp_path / "p.jsonl")]) == 0
     again = pd.read_json(tmp_path / "p.jsonl", lines=True)
     assert again["agency"].tolist() == csv["agency"].tolist()
 
@@ -160,7 +164,8 @@ def test_sentiment_parquet_keeps_empty_confidences_missing(model_dir, complaints
     assert main(["sentiment", "--model", str(model_dir), str(complaints_csv), "-o", str(tmp_path / "s.parquet")]) == 0
     frame = pd.read_parquet(tmp_path / "s.parquet")
     empty = frame["text"] == ""
-    assert frame.loc[empty, "sentiment_confidence"].isna().all() and frame.loc[~empty, "sentiment_confidence"].gt(0).all()
+    assert frame.loc[empty, "sentiment_confidence"].isna().all()
+    assert frame.loc[~empty, "sentiment_confidence"].gt(0).all()
     assert "20 row(s) with an empty 'text'" in capsys.readouterr().err
 
 
