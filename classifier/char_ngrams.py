@@ -140,11 +140,26 @@ class Prefixes:
     checkpoints: np.ndarray
 
     def upper_bounds(self, left: np.ndarray, right: np.ndarray, pp: np.ndarray) -> np.ndarray:
-        first = self.cutoff[left] <= self.cutoff[right]
-        shorter, other = np.where(first, left, right), np.where(first, right, left)
-        at = np.searchsorted(self.checkpoints, self.cutoff[shorter], side="right") - 1
-        after = np.where(at >= 0, self.tails[other, np.maximum(at, 0)], 1.0)
-        return pp + self.suffix[shorter] * after
+        return cross_upper_bounds(self, left, self, right, pp)
+
+    def concat(self, other: "Prefixes") -> "Prefixes":
+        """These rows then ``other``'s (cut with the same checkpoints)."""
+        return Prefixes(sp.vstack([self.cut, other.cut], format="csr"), np.concatenate([self.cutoff, other.cutoff]),
+                        np.concatenate([self.suffix, other.suffix]), np.concatenate([self.tails, other.tails]),
+                        self.checkpoints)
+
+
+def cross_upper_bounds(a: Prefixes, a_rows: np.ndarray, b: Prefixes, b_rows: np.ndarray, pp: np.ndarray) -> np.ndarray:
+    """The cosine bound of ``Prefixes`` for pairs (row a_rows[k] of a, row b_rows[k] of b) whose prefix
+    product is pp[k]; a and b share their rank order and checkpoints."""
+    def after(cutoff, tails, rows):  # the other row's norm past this cutoff (1 before the first checkpoint)
+        at = np.searchsorted(a.checkpoints, cutoff, side="right") - 1
+        return np.where(at >= 0, tails[rows, np.maximum(at, 0)], 1.0)
+
+    a_cutoff, b_cutoff = a.cutoff[a_rows], b.cutoff[b_rows]
+    a_first = pp + a.suffix[a_rows] * after(a_cutoff, b.tails, b_rows)
+    b_first = pp + b.suffix[b_rows] * after(b_cutoff, a.tails, a_rows)
+    return np.where(a_cutoff <= b_cutoff, a_first, b_first)
 
 
 def prefixes(vectors: sp.csr_matrix, rank: np.ndarray, threshold: float) -> sp.csr_matrix:
@@ -153,14 +168,17 @@ def prefixes(vectors: sp.csr_matrix, rank: np.ndarray, threshold: float) -> sp.c
     return prefix_bounds(vectors, rank, threshold, checkpoints=0).cut
 
 
-def prefix_bounds(vectors: sp.csr_matrix, rank: np.ndarray, threshold: float, checkpoints: int = 32) -> Prefixes:
-    """The prefixes of ``prefixes`` with their cutoffs, suffix norms and ``checkpoints`` tail norms per
-    row (checkpoint ranks spread evenly over the ranks of the features that occur). Rows are cut in
-    slices of ``TEXTS_PER_CHUNK`` (the work is per row; slices bound the memory of the temporaries)."""
+def prefix_bounds(vectors: sp.csr_matrix, rank: np.ndarray, threshold: float, checkpoints: int = 32,
+                  marks: np.ndarray | None = None) -> Prefixes:
+    """The prefixes of ``prefixes`` with their cutoffs, suffix norms and tail norms per row at
+    ``marks`` (default: ``checkpoints`` ranks spread evenly over the ranks of the features that
+    occur). Rows are cut in slices of ``TEXTS_PER_CHUNK`` (the work is per row; slices bound the
+    memory of the temporaries)."""
     vectors = vectors.tocsr()
-    first_present = int(np.count_nonzero(np.bincount(rank[vectors.indices], minlength=len(rank)) == 0)) \
-        if checkpoints else 0
-    marks = np.linspace(first_present, len(rank), checkpoints, endpoint=False).astype(np.int64)
+    if marks is None:
+        first_present = int(np.count_nonzero(np.bincount(rank[vectors.indices], minlength=len(rank)) == 0)) \
+            if checkpoints else 0
+        marks = np.linspace(first_present, len(rank), checkpoints, endpoint=False).astype(np.int64)
     parts = [_prefix_slice(vectors[start:start + TEXTS_PER_CHUNK], rank, threshold, marks)
              for start in range(0, max(vectors.shape[0], 1), TEXTS_PER_CHUNK)]
     cut = parts[0][0] if len(parts) == 1 else sp.vstack([p[0] for p in parts], format="csr")
@@ -262,9 +280,3 @@ def shared_prefix_pairs(cut: sp.csr_matrix, left: np.ndarray, left_keys: np.ndar
                 for (indptr, columns, weights), piece in zip(sides, (compact_columns[:split], compact_columns[split:]))]
     shared = (matrices[0] @ matrices[1].T).tocoo()
     return shared.row.astype(np.int64), shared.col.astype(np.int64), shared.data
-
-
-def neighbour_candidates(query_cut: sp.csr_matrix, cut_index: sp.csc_matrix) -> np.ndarray:
-    """Rows of an index whose prefixes share a feature with the query's prefix (``cut_index``: the
-    index's prefixes in columns-first form, features → rows)."""
-    return np.unique(cut_index[:, query_cut.indices].indices)

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from classifier.char_ngrams import (CharNgramTfidf, comparable_text, neighbour_candidates, prefix_bounds, prefixes,
-                                    rarest_first, rows_dot)
+from classifier.char_ngrams import (CharNgramTfidf, comparable_text, cross_upper_bounds, prefix_bounds, rarest_first,
+                                    rows_dot)
 from classifier.duplicates import (DEFAULT_THRESHOLD, DEFAULT_WINDOW_DAYS, UNKNOWN, PlaceCodes, Places,
                                    address_words, check_parameters, find_links, parse_times)
 
@@ -98,8 +98,8 @@ class DuplicateIndex:
         self._scratch = np.zeros(self.vectorizer.n_features, dtype=np.float32)  # for rows_dot
         width = self.vectorizer.n_features
         self.main = sp.csr_matrix((0, width), dtype=np.float32)
-        self.main_cut = sp.csr_matrix((0, width), dtype=np.float32)
-        self.main_cut_columns = self.main_cut.tocsc()
+        self.main_bounds = prefix_bounds(self.main, self.rank, self.threshold)
+        self.main_cut_columns = self.main_bounds.cut.tocsc()
         self._clear_recent()
         self.parent = _Growing(np.int64)
         self.size_of: dict[int, int] = {}  # root → group size
@@ -136,8 +136,8 @@ class DuplicateIndex:
         self.addresses = places.addresses
         self.main = vectors
         bounds = prefix_bounds(vectors, self.rank, self.threshold)
-        self.main_cut = bounds.cut
-        self.main_cut_columns = self.main_cut.tocsc()
+        self.main_bounds = bounds
+        self.main_cut_columns = bounds.cut.tocsc()
         self.parent.extend(np.arange(n))
         self.size_of = {k: 1 for k in range(n)}
         self.first_of = {k: k for k in range(n)}
@@ -159,9 +159,13 @@ class DuplicateIndex:
         if not self.ids or not query.nnz:
             return []
         in_main = self.main.shape[0]
-        candidates = np.concatenate([neighbour_candidates(prefixes(query, self.rank, self.threshold),
-                                                          self.main_cut_columns),
-                                     np.arange(in_main, len(self.ids))])
+        # Held rows sharing a prefix feature with the query, less those whose cosine bound stays below.
+        bounds = prefix_bounds(query, self.rank, self.threshold, marks=self.main_bounds.checkpoints)
+        pp = self.main_cut_columns[:, bounds.cut.indices] @ bounds.cut.data
+        shared = np.flatnonzero(pp)
+        reachable = cross_upper_bounds(bounds, np.zeros(len(shared), dtype=np.int64), self.main_bounds, shared,
+                                       pp[shared]) >= self.threshold * (1 - 1e-5)
+        candidates = np.concatenate([shared[reachable], np.arange(in_main, len(self.ids))])
         candidates = candidates[self._compatible(candidates, day, kelurahan, kecamatan, alamat)]
         old, new = candidates[candidates < in_main], candidates[candidates >= in_main] - in_main
         cosine = np.concatenate([rows_dot(self.main, old, query, self._scratch),
@@ -240,8 +244,9 @@ class DuplicateIndex:
     def _merge(self) -> None:
         recent = self._recent()
         self.main = sp.vstack([self.main, recent], format="csr")
-        self.main_cut = sp.vstack([self.main_cut, prefixes(recent, self.rank, self.threshold)], format="csr")
-        self.main_cut_columns = self.main_cut.tocsc()
+        self.main_bounds = self.main_bounds.concat(prefix_bounds(recent, self.rank, self.threshold,
+                                                                 marks=self.main_bounds.checkpoints))
+        self.main_cut_columns = self.main_bounds.cut.tocsc()
         self._clear_recent()
 
     @property
