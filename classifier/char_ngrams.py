@@ -242,19 +242,31 @@ def pair_cosines(vectors: sp.csr_matrix, left: np.ndarray, right: np.ndarray,
     return out
 
 
-def rows_dot(matrix: sp.csr_matrix, rows: np.ndarray, query: sp.csr_matrix, scratch: np.ndarray) -> np.ndarray:
-    """``matrix[rows] @ query.T`` for one query row, without transposing the query (whose million
-    columns would cost more than the whole product): the query's weights are spread into ``scratch``
-    (a zeroed float32 array of one slot per feature, zeroed again before returning) and looked up."""
+def spans(indptr: np.ndarray, majors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The entry positions of rows (CSR) or columns (CSC) ``majors``, and for each entry the position
+    in ``majors`` it belongs to: ``matrix[majors]`` without building a matrix (a check makes several
+    such gathers, and scipy's own cost more than the arithmetic for one complaint)."""
+    starts = indptr[majors]
+    lengths = indptr[np.asarray(majors) + 1] - starts
+    owner = np.repeat(np.arange(len(majors)), lengths)
+    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+    return offsets + np.arange(len(owner)), owner
+
+
+def rows_dot(matrix: sp.csr_matrix, rows: np.ndarray, indices: np.ndarray, data: np.ndarray,
+             scratch: np.ndarray) -> np.ndarray:
+    """``matrix[rows] @ query`` for one query given by its feature ``indices`` and ``data``, without
+    transposing it (whose million columns would cost more than the whole product): the query's
+    weights are spread into ``scratch`` (a zeroed float32 array of one slot per feature, zeroed again
+    before returning) and looked up."""
     if not len(rows):
         return np.zeros(0, dtype=np.float32)
-    part = matrix[rows]
-    scratch[query.indices] = query.data
+    at, owner = spans(matrix.indptr, rows)
+    scratch[indices] = data
     try:
-        products = part.data * scratch[part.indices]
+        products = matrix.data[at] * scratch[matrix.indices[at]]
     finally:
-        scratch[query.indices] = 0.0
-    owner = np.repeat(np.arange(len(rows)), np.diff(part.indptr))
+        scratch[indices] = 0.0
     return np.bincount(owner, weights=products, minlength=len(rows)).astype(np.float32)
 
 

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from classifier.char_ngrams import (CharNgramTfidf, comparable_text, cross_upper_bounds, prefix_bounds, rarest_first,
-                                    rows_dot)
+from classifier.char_ngrams import (CharNgramTfidf, Prefixes, comparable_text, cross_upper_bounds, prefix_bounds,
+                                    rarest_first, rows_dot, spans)
 from classifier.duplicates import (DEFAULT_THRESHOLD, DEFAULT_WINDOW_DAYS, UNKNOWN, PlaceCodes, Places,
                                    address_words, check_parameters, find_links, parse_times)
 
@@ -44,7 +44,7 @@ def to_days(value) -> float:
 @dataclass(frozen=True)
 class DuplicateMatch:
     """What a new complaint joined: the group's id and earliest member (the same id), its size now,
-    and the indexed complaints it is similar to, with their cosine."""
+    and held complaints it is similar to, with their cosine (at least one per group it joined)."""
 
     group_id: str
     duplicate_of: str
@@ -59,6 +59,18 @@ class Group:
     members: list[str]  # earliest first
     first_day: float
     last_day: float
+
+
+class _Query:
+    """Row ``row`` of vectorized complaints: its features and weights, and those of its prefix."""
+
+    def __init__(self, vectors: sp.csr_matrix, bounds: Prefixes, row: int):
+        span = slice(vectors.indptr[row], vectors.indptr[row + 1])
+        self.indices, self.data = vectors.indices[span], vectors.data[span]
+        cut = bounds.cut
+        span = slice(cut.indptr[row], cut.indptr[row + 1])
+        self.cut_indices, self.cut_data = cut.indices[span], cut.data[span]
+        self.bounds, self.row = bounds, row
 
 
 class _Growing:
@@ -152,28 +164,68 @@ class DuplicateIndex:
     # ------------------------------------------------------------ checking and adding
     def check(self, masked_text: str, created_at, kelurahan: str | None = None, kecamatan: str | None = None,
               alamat: str | None = None) -> list[tuple[int, float]]:
-        """Positions of the indexed complaints this one duplicates, with their cosine, most similar first."""
-        return self._check(self.vectorize([masked_text]), to_days(created_at), kelurahan, kecamatan, alamat)
+        """Positions of every held complaint this one duplicates, with their cosine, most similar first."""
+        vectors = self.vectorize([masked_text])
+        return self._check(_Query(vectors, self._bounds(vectors), 0), to_days(created_at), kelurahan, kecamatan,
+                           alamat)
 
-    def _check(self, query: sp.csr_matrix, day: float, kelurahan, kecamatan, alamat) -> list[tuple[int, float]]:
-        if not self.ids or not query.nnz:
+    def _bounds(self, vectors: sp.csr_matrix) -> Prefixes:
+        return prefix_bounds(vectors, self.rank, self.threshold, marks=self.main_bounds.checkpoints)
+
+    def _check(self, query: "_Query", day: float, kelurahan, kecamatan, alamat,
+               per_group: bool = False) -> list[tuple[int, float]]:
+        """The held complaints the query duplicates. ``per_group``: one per group is enough (to join a
+        group, one of its members suffices): per group the candidates are verified best bound first,
+        and the rest only when that one fails, so a group of a thousand copies costs one cosine."""
+        if not self.ids or not len(query.indices):
             return []
         in_main = self.main.shape[0]
         # Held rows sharing a prefix feature with the query, less those whose cosine bound stays below.
-        bounds = prefix_bounds(query, self.rank, self.threshold, marks=self.main_bounds.checkpoints)
-        pp = self.main_cut_columns[:, bounds.cut.indices] @ bounds.cut.data
+        postings = self.main_cut_columns
+        at, owner = spans(postings.indptr, query.cut_indices)
+        pp = np.bincount(postings.indices[at], weights=postings.data[at] * query.cut_data[owner], minlength=in_main)
         shared = np.flatnonzero(pp)
-        reachable = cross_upper_bounds(bounds, np.zeros(len(shared), dtype=np.int64), self.main_bounds, shared,
-                                       pp[shared]) >= self.threshold * (1 - 1e-5)
+        bound = cross_upper_bounds(query.bounds, np.full(len(shared), query.row), self.main_bounds, shared,
+                                   pp[shared])
+        reachable = bound >= self.threshold * (1 - 1e-5)
         candidates = np.concatenate([shared[reachable], np.arange(in_main, len(self.ids))])
-        candidates = candidates[self._compatible(candidates, day, kelurahan, kecamatan, alamat)]
-        old, new = candidates[candidates < in_main], candidates[candidates >= in_main] - in_main
-        cosine = np.concatenate([rows_dot(self.main, old, query, self._scratch),
-                                 rows_dot(self._recent(), new, query, self._scratch)])
-        found = np.concatenate([old, new + in_main])
+        bound = np.concatenate([bound[reachable], np.full(len(self.ids) - in_main, np.inf)])
+        ok = self._compatible(candidates, day, kelurahan, kecamatan, alamat)
+        candidates, bound = candidates[ok], bound[ok]
+        if per_group and len(candidates):
+            roots = self._roots(candidates)
+            order = np.lexsort((-bound, roots))
+            candidates, roots = candidates[order], roots[order]
+            _, first = np.unique(roots, return_index=True)
+            found, cosine = candidates[first], self._cosines(candidates[first], query)
+            joined = roots[first][cosine >= self.threshold]
+            rest = np.setdiff1d(np.arange(len(candidates)), first)
+            rest = rest[~np.isin(roots[rest], joined)]
+            found = np.concatenate([found, candidates[rest]])
+            cosine = np.concatenate([cosine, self._cosines(candidates[rest], query)])
+        else:
+            found, cosine = candidates, self._cosines(candidates, query)
         keep = cosine >= self.threshold
         order = np.argsort(-cosine[keep], kind="stable")
         return [(int(p), float(c)) for p, c in zip(found[keep][order], cosine[keep][order])]
+
+    def _cosines(self, positions: np.ndarray, query: "_Query") -> np.ndarray:
+        in_main = self.main.shape[0]
+        old, new = positions < in_main, positions >= in_main
+        cosine = np.empty(len(positions), dtype=np.float32)
+        cosine[old] = rows_dot(self.main, positions[old], query.indices, query.data, self._scratch)
+        if new.any():
+            cosine[new] = rows_dot(self._recent(), positions[new] - in_main, query.indices, query.data, self._scratch)
+        return cosine
+
+    def _roots(self, positions: np.ndarray) -> np.ndarray:
+        parent = self.parent.values
+        roots = parent[positions]
+        while True:
+            above = parent[roots]
+            if (above == roots).all():
+                return roots
+            roots = above
 
     def _compatible(self, candidates: np.ndarray, day: float, kelurahan, kecamatan, alamat) -> np.ndarray:
         """The rules of classifier.duplicates.compatible_places and the window, for one new complaint
@@ -197,10 +249,24 @@ class DuplicateIndex:
             kecamatan: str | None = None, alamat: str | None = None) -> DuplicateMatch | None:
         """Check a new complaint, then hold it; the group it joined (None when it duplicates nothing).
         An id already held is not added twice."""
+        return self.add_many([{"id": complaint_id, "text": masked_text, "created_at": created_at,
+                               "kelurahan": kelurahan, "kecamatan": kecamatan, "alamat": alamat}])[0]
+
+    def add_many(self, complaints: list[dict]) -> list[DuplicateMatch | None]:
+        """``add`` for each complaint in order (``id``, masked ``text``, ``created_at``, optional
+        ``kelurahan``, ``kecamatan``, ``alamat``): one can duplicate an earlier one of the same list.
+        The texts are vectorized together."""
+        vectors = self.vectorize([c["text"] for c in complaints])
+        bounds = self._bounds(vectors)
+        return [self._add(c, _Query(vectors, bounds, k)) for k, c in enumerate(complaints)]
+
+    def _add(self, complaint: dict, query: "_Query") -> DuplicateMatch | None:
+        complaint_id = str(complaint["id"])
         if complaint_id in self.position:
             return self.match_of(complaint_id)
-        query, day = self.vectorize([masked_text]), to_days(created_at)
-        similar = self._check(query, day, kelurahan, kecamatan, alamat)
+        kelurahan, kecamatan, alamat = (complaint.get(k) for k in ("kelurahan", "kecamatan", "alamat"))
+        day = to_days(complaint["created_at"])
+        similar = self._check(query, day, kelurahan, kecamatan, alamat, per_group=True)
         position = len(self.ids)
         self.ids.append(complaint_id)
         self.position[complaint_id] = position

@@ -82,8 +82,10 @@ class ComplaintGroups:
         unseen = [i for i in seen if i not in self.index]
         for start in range(0, len(unseen), ID_CHUNK):
             rows = session.execute(select(*COLUMNS).where(Prediction.id.in_(unseen[start:start + ID_CHUNK]))).all()
-            for row in _frame(rows).itertuples(index=False):
-                self._add(row.id, row.text, row.created_at, row.kelurahan, row.kecamatan, row.alamat)
+            records = _frame(rows).to_dict("records")
+            self.index.add_many(records)
+            for record in records:
+                self._saw(record["created_at"])
 
     def _rebuild(self, session: Session, now: datetime) -> None:
         start = now - timedelta(days=self.window_days)
@@ -93,20 +95,19 @@ class ComplaintGroups:
         self.day = now.date()
         self.newest = max((as_utc(r.created_at) for r in rows), default=None)
 
-    def _add(self, complaint_id: str, masked_text: str, created_at, kelurahan, kecamatan,
-             alamat) -> DuplicateMatch | None:
-        match = self.index.add(complaint_id, masked_text, created_at, kelurahan, kecamatan, alamat)
+    def _saw(self, created_at) -> None:
         moment = as_utc(datetime.fromisoformat(created_at)) if isinstance(created_at, str) else as_utc(created_at)
         self.newest = max(self.newest, moment) if self.newest else moment
-        return match
 
     def add(self, session: Session, complaints: Sequence[dict]) -> list[DuplicateMatch | None]:
         """Check and hold new complaints (``id``, masked ``text``, ``created_at``, ``kelurahan``,
         ``kecamatan``, ``alamat``), in order: a complaint can duplicate an earlier one of the same batch."""
         with self._lock:
             self._refresh(session, force=False)
-            return [self._add(c["id"], c["text"], c["created_at"], c.get("kelurahan"), c.get("kecamatan"),
-                              c.get("alamat")) for c in complaints]
+            matches = self.index.add_many(list(complaints))
+            for c in complaints:
+                self._saw(c["created_at"])
+            return matches
 
     def groups(self, session: Session, min_size: int = 2) -> list[Group]:
         """Open groups (a member within the window), largest first."""
