@@ -6,14 +6,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import accuracy_score, f1_score
-from sklearn.pipeline import make_pipeline
-from sklearn.svm import LinearSVC
 
 from classifier.predict import ComplaintClassifier
 from training.config import TaskConfig
 from training.evaluate import evaluate
+from training.reference import plain_reference
 from training.reviews import ReviewedExample
 from training.train import TaskData, split_indices, uses_cross_validation
 
@@ -49,11 +47,9 @@ def predicted_labels(model: ComplaintClassifier, examples: list[ReviewedExample]
     return out
 
 
-def plain_reference(texts: list[str], labels: list[str], seed: int):
-    """The plain reference fitted on these rows; None when they hold fewer than two labels."""
-    if len(set(labels)) < 2:
-        return None
-    return make_pipeline(TfidfVectorizer(), LinearSVC(random_state=seed)).fit([t.lower() for t in texts], labels)
+def reference_on(texts: list[str], labels: list[str], seed: int):
+    """training.reference's plain reference fitted on these rows; None when they hold fewer than two labels."""
+    return plain_reference(texts, labels, seed) if len(set(labels)) >= 2 else None
 
 
 def score_newest(newest: list[ReviewedExample], production: ComplaintClassifier | None,
@@ -89,7 +85,7 @@ def base_reference(task: TaskConfig, data: TaskData, older: list[ReviewedExample
     valid_texts = {data.texts[i] for i in valid_idx}
     fit = [i for i in train_idx if data.original_labels[i] not in retired]
     extra = [e for e in older if e.text not in valid_texts]
-    model = plain_reference([data.texts[i] for i in fit] + [e.text for e in extra],
+    model = reference_on([data.texts[i] for i in fit] + [e.text for e in extra],
                             [data.original_labels[i] for i in fit] + [e.label for e in extra], seed)
     if model is None:
         return None
@@ -106,5 +102,5 @@ def newest_reference(data: TaskData, older: list[ReviewedExample], retired: set[
     """The reference trained as the candidate's shipped model is: every base row (less retired labels)
     plus the older reviewed complaints; it is scored on the newest slice."""
     fit = [i for i, label in enumerate(data.original_labels) if label not in retired]
-    return plain_reference([data.texts[i] for i in fit] + [e.text for e in older],
-                           [data.original_labels[i] for i in fit] + [e.label for e in older], seed)
+    return reference_on([data.texts[i] for i in fit] + [e.text for e in older],
+                        [data.original_labels[i] for i in fit] + [e.label for e in older], seed)
