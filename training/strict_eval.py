@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 
 from classifier.text import TextConfig
 from training.ablation import SplitRows, ablation_table, run_ablation

@@ -28,8 +28,6 @@ from serving.uploads import read_upload, table_limits
 
 router = APIRouter(tags=["ikm"], responses={**AUTH_ERRORS, **SIZE_ERRORS})
 
-# Form slack on top of the file itself: boundaries, headers and the option fields.
-FORM_OVERHEAD = 64 * 1024
 OPTION_FIELDS = ("by", "weight", "population", "comment_col", "sentiment")
 UPLOAD_FIELDS = ("file", *OPTION_FIELDS, "on_bad_lines")
 MAX_FORM_FIELDS = 20  # room to name unknown fields in a 422 instead of a bare 400
@@ -77,9 +75,7 @@ async def _from_json(request: Request, settings: Settings) -> tuple[pd.DataFrame
 
 
 async def _from_upload(request: Request, settings: Settings) -> tuple[pd.DataFrame, IkmOptions, str, list[str]]:
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > settings.max_upload_bytes + FORM_OVERHEAD:
-        raise ApiError(413, f"upload larger than {settings.max_upload_bytes} bytes", field="file")
+    # The whole body is already bounded (serving/api/body_limits.py); this bounds the file part alone.
     form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS)
     unknown = sorted(set(form.keys()) - set(UPLOAD_FIELDS))
     if unknown:
