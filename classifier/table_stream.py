@@ -14,7 +14,7 @@ from typing import Iterator
 
 import pandas as pd
 
-from classifier.tables import (DEFAULT_LIMITS, SNIFF_CHARS, BadLinePolicy, BadRow, BadRowError, Table, TableError,
+from classifier.tables import (DEFAULT_LIMITS, admit_row, SNIFF_CHARS, BadLinePolicy, BadRow, Table, TableError,
                                TableLimits, TableTooLarge, _delimited_rows, assemble_chunks, check_suffix,
                                jsonl_records, kept_positions, read_table, skipped_summary, sniff_delimiter)
 
@@ -72,13 +72,8 @@ def jsonl_chunks(lines, columns: list[str], limits: TableLimits, on_bad_lines: s
     total, yielded = 0, False
     for number, row, problem in jsonl_records(lines):
         number += line_offset
-        if problem:
-            if on_bad_lines == "error":
-                raise BadRowError(BadRow(number, number, problem).describe())
-            skipped.append(BadRow(number, number, problem))
+        if not admit_row(problem, number, number, total, limits, on_bad_lines, skipped):
             continue
-        if total == limits.max_rows:
-            raise TableTooLarge(f"more than {limits.max_rows} rows")
         total += 1
         records.append(row)
         if len(records) == chunk_rows:

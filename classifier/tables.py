@@ -96,6 +96,21 @@ class Table:
         return skipped_summary(self.skipped)
 
 
+def admit_row(problem: str, first: int, last: int, kept: int, limits: TableLimits, on_bad_lines: str,
+              skipped: list[BadRow]) -> bool:
+    """The bad-line policy and the row limit, for every format: False when the row is malformed and
+    skipped (recorded in ``skipped``); raises when the policy is "error" or ``kept`` rows already fill
+    the limit."""
+    if problem:
+        if on_bad_lines == "error":
+            raise BadRowError(BadRow(first, last, problem).describe())
+        skipped.append(BadRow(first, last, problem))
+        return False
+    if kept == limits.max_rows:
+        raise TableTooLarge(f"more than {limits.max_rows} rows")
+    return True
+
+
 def skipped_summary(skipped: Sequence[BadRow]) -> str | None:
     """'2 bad row(s) skipped (line 3: expected 2 fields, saw 3; ...)', or None when none was."""
     if not skipped:
@@ -209,13 +224,8 @@ def assemble_chunks(records: Iterable[Record], header: bool, limits: TableLimits
                 continue
         if cells is not None and len(cells) > width:
             problem = f"expected {width} fields, saw {len(cells)}"
-        if problem:
-            if on_bad_lines == "error":
-                raise BadRowError(BadRow(first, last, problem).describe())
-            skipped.append(BadRow(first, last, problem))
+        if not admit_row(problem, first, last, total, limits, on_bad_lines, skipped):
             continue
-        if total == limits.max_rows:
-            raise TableTooLarge(f"more than {limits.max_rows} rows")
         total += 1
         rows.append(cells if len(cells) == width else cells + [""] * (width - len(cells)))
         if len(rows) == chunk_rows:
@@ -302,14 +312,8 @@ def _read_json(text: str, limits: TableLimits, on_bad_lines: str) -> Table:
     records: list[dict] = []
     skipped: list[BadRow] = []
     for number, row, problem in jsonl_records(io.StringIO(text)):
-        if problem:
-            if on_bad_lines == "error":
-                raise BadRowError(BadRow(number, number, problem).describe())
-            skipped.append(BadRow(number, number, problem))
-            continue
-        if len(records) == limits.max_rows:
-            raise TableTooLarge(f"more than {limits.max_rows} rows")
-        records.append(row)
+        if admit_row(problem, number, number, len(records), limits, on_bad_lines, skipped):
+            records.append(row)
     if not records and not skipped:
         raise TableError("file is empty")
     return Table(frame_from_records(records, limits), skipped)
